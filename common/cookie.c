@@ -1,0 +1,269 @@
+/*
+ * Cookie keys and the stateless cookie exchange (RFC 6347, 4.2.1).
+ *
+ * cookie = HMAC-SHA256(key, peer || client_version || random ||
+ *                           session_id || cipher_suites || compression)
+ * where peer is the canonical 19-byte encoding of the address (family,
+ * address, port) and the vectors are their contents without length bytes.
+ * That is the construction wolfSSL checks itself, so one cookie serves every
+ * backend.  Nothing here allocates or keeps per-peer state.
+ */
+#include "internal.h"
+
+#include <netinet/in.h>
+#include <string.h>
+
+#define REC_HDR 13
+#define HS_HDR 12
+#define CT_HANDSHAKE 22
+#define HT_CLIENT_HELLO 1
+#define HT_HELLO_VERIFY_REQUEST 3
+#define PEER_ENC_LEN 19
+
+/* The parts of a ClientHello the cookie covers. */
+struct client_hello {
+    uint64_t record_seq;
+    uint16_t message_seq;
+    const uint8_t *version; /* 2 bytes */
+    const uint8_t *random;  /* 32 bytes */
+    struct anydtls_iov session_id, cookie, suites, compression;
+};
+
+struct reader {
+    const uint8_t *p;
+    size_t left;
+};
+
+static int take(struct reader *r, size_t n, const uint8_t **out)
+{
+    if (r->left < n)
+        return -1;
+    *out = r->p;
+    r->p += n;
+    r->left -= n;
+    return 0;
+}
+
+static int take_uint(struct reader *r, size_t n, uint64_t *v)
+{
+    const uint8_t *p;
+    if (take(r, n, &p) != 0)
+        return -1;
+    *v = 0;
+    for (size_t i = 0; i < n; i++)
+        *v = (*v << 8) | p[i];
+    return 0;
+}
+
+/* A vector with an n_len-byte length prefix, its length within [min, max]. */
+static int take_vector(struct reader *r, size_t n_len, size_t min, size_t max,
+                       struct anydtls_iov *out)
+{
+    uint64_t len;
+    if (take_uint(r, n_len, &len) != 0 || len < min || len > max)
+        return -1;
+    out->n = (size_t)len;
+    return take(r, out->n, &out->p);
+}
+
+static int parse_record(struct reader *r, struct client_hello *ch, struct reader *body)
+{
+    uint64_t type, version, epoch, len;
+    if (take_uint(r, 1, &type) != 0 || type != CT_HANDSHAKE || take_uint(r, 2, &version) != 0 ||
+        (version >> 8) != 0xFE || take_uint(r, 2, &epoch) != 0 || epoch != 0 ||
+        take_uint(r, 6, &ch->record_seq) != 0 || take_uint(r, 2, &len) != 0 || len > r->left)
+        return -1;
+    body->p = r->p;
+    body->left = (size_t)len;
+    return 0;
+}
+
+static int parse_handshake(struct reader *r, struct client_hello *ch, struct reader *msg)
+{
+    uint64_t type, len, seq, off, frag;
+    if (take_uint(r, 1, &type) != 0 || type != HT_CLIENT_HELLO || take_uint(r, 3, &len) != 0 ||
+        take_uint(r, 2, &seq) != 0 || take_uint(r, 3, &off) != 0 ||
+        take_uint(r, 3, &frag) != 0)
+        return -1;
+    /* Only an unfragmented ClientHello can be checked statelessly. */
+    if (off != 0 || frag != len || len > r->left)
+        return -1;
+    ch->message_seq = (uint16_t)seq;
+    msg->p = r->p;
+    msg->left = (size_t)len;
+    return 0;
+}
+
+static int parse_client_hello(const uint8_t *dgram, size_t len, struct client_hello *ch)
+{
+    struct reader rec = {dgram, len}, hs, msg;
+    memset(ch, 0, sizeof *ch);
+    if (parse_record(&rec, ch, &hs) != 0 || parse_handshake(&hs, ch, &msg) != 0)
+        return -1;
+    if (take(&msg, 2, &ch->version) != 0 || ch->version[0] != 0xFE ||
+        take(&msg, 32, &ch->random) != 0 || take_vector(&msg, 1, 0, 32, &ch->session_id) != 0 ||
+        take_vector(&msg, 1, 0, 255, &ch->cookie) != 0 ||
+        take_vector(&msg, 2, 2, 65534, &ch->suites) != 0 || (ch->suites.n & 1) != 0 ||
+        take_vector(&msg, 1, 1, 255, &ch->compression) != 0)
+        return -1;
+    /* Extensions, if present, are not covered; a partial length is malformed. */
+    if (msg.left == 1)
+        return -1;
+    return 0;
+}
+
+static void encode_peer(const anydtls_addr *peer, uint8_t out[PEER_ENC_LEN])
+{
+    memset(out, 0, PEER_ENC_LEN);
+    out[0] = peer->family == AF_INET6 ? 6 : 4;
+    memcpy(out + 1, peer->addr, peer->family == AF_INET6 ? 16 : 4);
+    out[17] = (uint8_t)(peer->port >> 8);
+    out[18] = (uint8_t)peer->port;
+}
+
+static int compute_cookie(const uint8_t *key, size_t key_len, const uint8_t *peer_enc,
+                          const struct client_hello *ch, uint8_t out[ANYDTLS_COOKIE_LEN])
+{
+    const struct anydtls_iov iov[] = {
+        {peer_enc, PEER_ENC_LEN}, {ch->version, 2}, {ch->random, 32}, ch->session_id,
+        ch->suites, ch->compression,
+    };
+    return anydtls_backend_driver.hmac_sha256(key, key_len, iov, sizeof iov / sizeof iov[0],
+                                              out);
+}
+
+static void put_uint(uint8_t *p, uint64_t v, size_t n)
+{
+    for (size_t i = n; i-- > 0; v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+/* HelloVerifyRequest: record seq echoes the ClientHello's, message_seq 0,
+ * version DTLS 1.0 in record and body (RFC 6347, 4.2.1). */
+static size_t build_hvr(const struct client_hello *ch, const uint8_t cookie[ANYDTLS_COOKIE_LEN],
+                        uint8_t *out)
+{
+    const size_t body = 3 + ANYDTLS_COOKIE_LEN;
+    uint8_t *p = out;
+    p[0] = CT_HANDSHAKE;
+    p[1] = 0xFE;
+    p[2] = 0xFF;
+    put_uint(p + 3, 0, 2);
+    put_uint(p + 5, ch->record_seq, 6);
+    put_uint(p + 11, HS_HDR + body, 2);
+    p += REC_HDR;
+    p[0] = HT_HELLO_VERIFY_REQUEST;
+    put_uint(p + 1, body, 3);
+    put_uint(p + 4, 0, 2);
+    put_uint(p + 6, 0, 3);
+    put_uint(p + 9, body, 3);
+    p += HS_HDR;
+    p[0] = 0xFE;
+    p[1] = 0xFF;
+    p[2] = ANYDTLS_COOKIE_LEN;
+    memcpy(p + 3, cookie, ANYDTLS_COOKIE_LEN);
+    return REC_HDR + HS_HDR + body;
+}
+
+int anydtls_cookie_keys_init(struct anydtls_cookie_keys *k, size_t len)
+{
+    memset(k, 0, sizeof *k);
+    k->len = len;
+    return anydtls_backend_driver.random(k->current, len);
+}
+
+void anydtls_cookie_keys_wipe(struct anydtls_cookie_keys *k)
+{
+    anydtls_wipe(k, sizeof *k);
+}
+
+int anydtls_cookie_rotate(anydtls_config *cfg)
+{
+    if (cfg == NULL || cfg->role != ANYDTLS_SERVER)
+        return ANYDTLS_E_INVALID_ARG;
+    if (!cfg->built) {
+        int rc = anydtls_config_build(cfg);
+        if (rc < 0)
+            return rc;
+    }
+    uint8_t fresh[ANYDTLS_COOKIE_KEY_MAX];
+    int rc = anydtls_backend_driver.random(fresh, cfg->cookie.len);
+    if (rc == ANYDTLS_OK) {
+        memcpy(cfg->cookie.previous, cfg->cookie.current, sizeof cfg->cookie.previous);
+        memcpy(cfg->cookie.current, fresh, cfg->cookie.len);
+        cfg->cookie.have_previous = true;
+    }
+    anydtls_wipe(fresh, sizeof fresh);
+    return rc;
+}
+
+/* Verify against both keys in constant time; returns 1 verified with
+ * *key_index set, 0 not verified, < 0 on a backend failure. */
+static int verify_cookie(const struct anydtls_cookie_keys *k, const uint8_t *peer_enc,
+                         const struct client_hello *ch, uint8_t *key_index)
+{
+    uint8_t cur[ANYDTLS_COOKIE_LEN], prev[ANYDTLS_COOKIE_LEN], got[ANYDTLS_COOKIE_LEN];
+    memset(got, 0, sizeof got);
+    memcpy(got, ch->cookie.p, ch->cookie.n < sizeof got ? ch->cookie.n : sizeof got);
+    int rc = compute_cookie(k->current, k->len, peer_enc, ch, cur);
+    if (rc == ANYDTLS_OK)
+        rc = compute_cookie(k->previous, k->len, peer_enc, ch, prev);
+    int ok_len = ch->cookie.n == ANYDTLS_COOKIE_LEN;
+    int ok_cur = anydtls_ct_equal(cur, got, sizeof got);
+    int ok_prev = anydtls_ct_equal(prev, got, sizeof got) & (int)k->have_previous;
+    anydtls_wipe(cur, sizeof cur);
+    anydtls_wipe(prev, sizeof prev);
+    anydtls_wipe(got, sizeof got);
+    if (rc < 0)
+        return rc;
+    *key_index = (uint8_t)(ok_cur ^ 1);
+    return ok_len & (ok_cur | ok_prev);
+}
+
+static void fill_prestate(anydtls_prestate *ps, const uint8_t *dgram, size_t len,
+                          const anydtls_addr *peer, const struct client_hello *ch,
+                          uint8_t key_index)
+{
+    memset(ps, 0, sizeof *ps);
+    ps->hello = dgram;
+    ps->hello_len = len;
+    ps->peer = *peer;
+    ps->record_seq = ch->record_seq;
+    ps->message_seq = ch->message_seq;
+    ps->key_index = key_index;
+    memcpy(ps->cookie, ch->cookie.p, ANYDTLS_COOKIE_LEN);
+}
+
+int anydtls_cookie_check(anydtls_config *cfg, const uint8_t *dgram, size_t len,
+                         const anydtls_addr *peer, uint8_t *reply, size_t reply_cap,
+                         size_t *reply_len, anydtls_prestate *prestate)
+{
+    if (cfg == NULL || cfg->role != ANYDTLS_SERVER || dgram == NULL || peer == NULL ||
+        (peer->family != AF_INET && peer->family != AF_INET6) || reply == NULL ||
+        reply_cap < ANYDTLS_HVR_MAX || reply_len == NULL || prestate == NULL)
+        return ANYDTLS_E_INVALID_ARG;
+    if (!cfg->built) {
+        int rc = anydtls_config_build(cfg);
+        if (rc < 0)
+            return rc;
+    }
+    *reply_len = 0;
+    struct client_hello ch;
+    if (parse_client_hello(dgram, len, &ch) != 0)
+        return ANYDTLS_E_BAD_RECORD;
+    uint8_t peer_enc[PEER_ENC_LEN], key_index = 0;
+    encode_peer(peer, peer_enc);
+    int ok = verify_cookie(&cfg->cookie, peer_enc, &ch, &key_index);
+    if (ok < 0)
+        return ok;
+    if (ok) {
+        fill_prestate(prestate, dgram, len, peer, &ch, key_index);
+        return ANYDTLS_COOKIE_VERIFIED;
+    }
+    uint8_t cookie[ANYDTLS_COOKIE_LEN];
+    int rc = compute_cookie(cfg->cookie.current, cfg->cookie.len, peer_enc, &ch, cookie);
+    if (rc < 0)
+        return rc;
+    *reply_len = build_hvr(&ch, cookie, reply);
+    return ANYDTLS_COOKIE_SEND_HVR;
+}

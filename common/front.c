@@ -1,0 +1,236 @@
+/* The front API: check arguments, then dispatch through the driver's vtable. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DRV anydtls_backend_driver
+
+const char *anydtls_version(void)
+{
+    return PACKAGE_VERSION;
+}
+
+const char *anydtls_backend_name(void)
+{
+    return DRV.name;
+}
+
+const char *anydtls_backend_version(void)
+{
+    return DRV.version();
+}
+
+unsigned anydtls_backend_caps(void)
+{
+    return DRV.caps;
+}
+
+static int session_create(anydtls_session **out, anydtls_config *cfg, anydtls_transport *t,
+                          const anydtls_prestate *ps)
+{
+    int rc = anydtls_config_build(cfg);
+    if (rc != ANYDTLS_OK)
+        return rc;
+    anydtls_session *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return ANYDTLS_E_NOMEM;
+    s->cfg = cfg;
+    s->transport = t;
+    s->mtu = cfg->mtu;
+    s->alert = -1;
+    if (ps != NULL) {
+        rc = ANYDTLS_E_NOMEM;
+        s->first_dgram = malloc(ps->hello_len);
+        if (s->first_dgram == NULL)
+            goto fail;
+        memcpy(s->first_dgram, ps->hello, ps->hello_len);
+        s->first_len = ps->hello_len;
+        memcpy(s->cookie, ps->cookie, sizeof s->cookie);
+        s->from_cookie = true;
+    }
+    rc = DRV.session_new(s, ps);
+    if (rc != ANYDTLS_OK)
+        goto fail;
+    *out = s;
+    return ANYDTLS_OK;
+fail:
+    free(s->first_dgram);
+    free(s);
+    return rc;
+}
+
+int anydtls_session_new(anydtls_session **out, anydtls_config *cfg, anydtls_transport *t)
+{
+    if (out == NULL || cfg == NULL || t == NULL)
+        return ANYDTLS_E_INVALID_ARG;
+    return session_create(out, cfg, t, NULL);
+}
+
+int anydtls_session_accept(anydtls_session **out, anydtls_config *cfg, anydtls_transport *t,
+                           const anydtls_prestate *ps)
+{
+    if (out == NULL || cfg == NULL || t == NULL || ps == NULL || ps->hello == NULL ||
+        ps->hello_len == 0 || ps->hello_len > ANYDTLS_MAX_DATAGRAM ||
+        cfg->role != ANYDTLS_SERVER || ps->key_index > 1)
+        return ANYDTLS_E_INVALID_ARG;
+    return session_create(out, cfg, t, ps);
+}
+
+void anydtls_session_free(anydtls_session *s)
+{
+    if (s == NULL)
+        return;
+    if (s->native != NULL)
+        DRV.session_free(s);
+    free(s->first_dgram);
+    anydtls_wipe(s, sizeof *s);
+    free(s);
+}
+
+/* A session that failed fatally answers every later call with the code
+ * that failed it. */
+static int usable(anydtls_session *s)
+{
+    return s->failed ? s->fail_code : ANYDTLS_OK;
+}
+
+int anydtls_handshake(anydtls_session *s)
+{
+    if (s == NULL)
+        return ANYDTLS_E_INVALID_ARG;
+    if (s->established)
+        return ANYDTLS_OK;
+    int rc = usable(s);
+    if (rc != ANYDTLS_OK)
+        return rc;
+    rc = DRV.handshake(s);
+    if (rc == ANYDTLS_OK)
+        s->established = true;
+    return rc;
+}
+
+int anydtls_read(anydtls_session *s, uint8_t *buf, size_t cap)
+{
+    if (s == NULL || buf == NULL || cap == 0 || cap > INT32_MAX)
+        return ANYDTLS_E_INVALID_ARG;
+    if (!s->established)
+        return s->failed ? usable(s) : ANYDTLS_E_INVALID_ARG;
+    return DRV.read(s, buf, cap);
+}
+
+int anydtls_max_payload(anydtls_session *s)
+{
+    if (s == NULL || !s->established)
+        return ANYDTLS_E_INVALID_ARG;
+    return DRV.max_payload(s);
+}
+
+int anydtls_write(anydtls_session *s, const uint8_t *buf, size_t len)
+{
+    if (s == NULL || buf == NULL || len == 0)
+        return ANYDTLS_E_INVALID_ARG;
+    if (!s->established)
+        return s->failed ? usable(s) : ANYDTLS_E_INVALID_ARG;
+    int max = DRV.max_payload(s);
+    if (max < 0)
+        return max;
+    if (len > (size_t)max)
+        return ANYDTLS_E_MSG_TOO_BIG;
+    return DRV.write(s, buf, len);
+}
+
+int anydtls_shutdown(anydtls_session *s)
+{
+    if (s == NULL)
+        return ANYDTLS_E_INVALID_ARG;
+    if (!s->established)
+        return s->failed ? usable(s) : ANYDTLS_E_INVALID_ARG;
+    return DRV.shutdown(s);
+}
+
+int anydtls_get_timeout(anydtls_session *s, uint32_t *ms)
+{
+    if (s == NULL || ms == NULL)
+        return ANYDTLS_E_INVALID_ARG;
+    *ms = 0;
+    if (s->failed)
+        return 0;
+    return DRV.get_timeout(s, ms);
+}
+
+int anydtls_handle_timeout(anydtls_session *s)
+{
+    if (s == NULL)
+        return ANYDTLS_E_INVALID_ARG;
+    int rc = usable(s);
+    if (rc != ANYDTLS_OK)
+        return rc;
+    return DRV.handle_timeout(s);
+}
+
+int anydtls_set_mtu(anydtls_session *s, unsigned mtu)
+{
+    if (s == NULL || mtu < ANYDTLS_MTU_MIN || mtu > ANYDTLS_MTU_MAX)
+        return ANYDTLS_E_INVALID_ARG;
+    if (DRV.set_mtu == NULL || !(DRV.caps & ANYDTLS_CAP_MTU))
+        return ANYDTLS_E_UNSUPPORTED;
+    int rc = DRV.set_mtu(s, mtu);
+    if (rc == ANYDTLS_OK)
+        s->mtu = mtu;
+    return rc;
+}
+
+int anydtls_export_keying_material(anydtls_session *s, uint8_t *out, size_t out_len,
+                                   const char *label, const uint8_t *context, size_t context_len)
+{
+    if (s == NULL || out == NULL || out_len == 0 || out_len > 1024 || label == NULL ||
+        !*label || (context == NULL && context_len != 0) || context_len > 0xFFFF)
+        return ANYDTLS_E_INVALID_ARG;
+    if (DRV.export_keying_material == NULL || !(DRV.caps & ANYDTLS_CAP_EXPORTER))
+        return ANYDTLS_E_UNSUPPORTED;
+    if (!s->established)
+        return ANYDTLS_E_INVALID_ARG;
+    return DRV.export_keying_material(s, out, out_len, label, context, context_len);
+}
+
+const char *anydtls_cipher(const anydtls_session *s)
+{
+    return s != NULL && s->established ? DRV.cipher(s) : NULL;
+}
+
+const char *anydtls_protocol(const anydtls_session *s)
+{
+    return s != NULL && s->established ? DRV.protocol(s) : NULL;
+}
+
+const char *anydtls_psk_identity(const anydtls_session *s)
+{
+    return s != NULL && s->psk_identity[0] != '\0' ? s->psk_identity : NULL;
+}
+
+int anydtls_peer_cert_der(anydtls_session *s, uint8_t *der, size_t cap)
+{
+    if (s == NULL || (der == NULL && cap != 0))
+        return ANYDTLS_E_INVALID_ARG;
+    if (!(DRV.caps & ANYDTLS_CAP_CERT))
+        return ANYDTLS_E_UNSUPPORTED;
+    if (!s->established)
+        return ANYDTLS_E_INVALID_ARG;
+    return DRV.peer_cert_der(s, der, cap);
+}
+
+int anydtls_alert(const anydtls_session *s)
+{
+    return s != NULL ? s->alert : -1;
+}
+
+const char *anydtls_error_detail(const anydtls_session *s)
+{
+    return s != NULL ? s->detail : "";
+}
+
+long anydtls_error_native(const anydtls_session *s)
+{
+    return s != NULL ? s->native_error : 0;
+}

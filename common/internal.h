@@ -1,0 +1,166 @@
+/*
+ * Internal definitions shared by the common code and the backend drivers.
+ * Never installed; never includes a TLS library header.
+ */
+#ifndef ANYDTLS_INTERNAL_H
+#define ANYDTLS_INTERNAL_H
+
+#include "config.h"
+
+#include "anydtls/anydtls.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ANYDTLS_MAX_DATAGRAM 18432 /* 16384 plaintext + 2048 expansion */
+
+/* A byte string that is owned (heap) or borrowed. */
+struct anydtls_bytes {
+    uint8_t *data;
+    size_t len;
+};
+
+/* A piece of input for hmac_sha256. */
+struct anydtls_iov {
+    const uint8_t *p;
+    size_t n;
+};
+
+/* ---- transports ---- */
+struct anydtls_transport_ops {
+    int (*send)(anydtls_transport *t, const uint8_t *buf, size_t len);
+    int (*recv)(anydtls_transport *t, uint8_t *buf, size_t cap);
+    void (*destroy)(anydtls_transport *t);
+};
+
+struct anydtls_transport {
+    const struct anydtls_transport_ops *ops;
+    int last_errno;
+};
+
+/* Send / receive one datagram through a transport (never NULL here). */
+int anydtls_transport_send(anydtls_transport *t, const uint8_t *buf, size_t len);
+int anydtls_transport_recv(anydtls_transport *t, uint8_t *buf, size_t cap);
+
+/* ---- cookie keys ---- */
+struct anydtls_cookie_keys {
+    size_t len;
+    bool have_previous;
+    uint8_t current[ANYDTLS_COOKIE_KEY_MAX];
+    uint8_t previous[ANYDTLS_COOKIE_KEY_MAX];
+};
+
+/* ---- config ---- */
+struct anydtls_config {
+    anydtls_role role;
+    bool built;
+    anydtls_verify verify;
+    char *peer_name;
+    char *cert_file, *key_file, *ca_file;
+    struct anydtls_bytes cert_pem, key_pem, ca_pem;
+    char *psk_identity; /* client identity or server hint */
+    struct anydtls_bytes psk_key;
+    anydtls_psk_lookup_fn psk_lookup;
+    void *psk_user;
+    uint32_t timeout_initial_ms, timeout_max_ms;
+    unsigned mtu;
+    struct anydtls_cookie_keys cookie;
+    void *native; /* backend context (SSL_CTX *, ...) */
+    char error[256];
+};
+
+/* ---- session ---- */
+struct anydtls_session {
+    anydtls_config *cfg;
+    anydtls_transport *transport;
+    bool established;
+    bool failed;
+    int fail_code;       /* the code that failed the session */
+    unsigned mtu;
+    int alert;           /* last alert received, -1 none */
+    long native_error;   /* backend code of the last failure */
+    char psk_identity[ANYDTLS_PSK_IDENTITY_MAX + 1];
+    char detail[256];
+    /* The verified ClientHello handed over by anydtls_session_accept;
+     * the driver reads it before the transport. */
+    uint8_t *first_dgram;
+    size_t first_len;
+    uint8_t cookie[ANYDTLS_COOKIE_LEN];
+    bool from_cookie;
+    uint32_t timer_ms;   /* current retransmission timeout, 0 when idle */
+    bool psk_used;       /* a PSK was handed to the backend */
+    bool epoch1_seen;    /* an encrypted record crossed during the handshake */
+    void *native;        /* backend state (SSL *, ...) */
+};
+
+/* ---- the backend vtable ---- */
+struct anydtls_backend {
+    const char *name;
+    unsigned caps;
+    const char *(*version)(void);
+
+    int (*config_build)(anydtls_config *cfg);
+    void (*config_free)(anydtls_config *cfg);
+    /* ps is NULL for a client or a server without cookie exchange. */
+    int (*session_new)(anydtls_session *s, const anydtls_prestate *ps);
+    void (*session_free)(anydtls_session *s);
+
+    int (*handshake)(anydtls_session *s);
+    int (*read)(anydtls_session *s, uint8_t *buf, size_t cap);
+    int (*write)(anydtls_session *s, const uint8_t *buf, size_t len);
+    int (*shutdown)(anydtls_session *s);
+    int (*get_timeout)(anydtls_session *s, uint32_t *ms);
+    int (*handle_timeout)(anydtls_session *s);
+    int (*set_mtu)(anydtls_session *s, unsigned mtu); /* optional: CAP_MTU */
+    int (*max_payload)(anydtls_session *s);
+    int (*export_keying_material)(anydtls_session *s, uint8_t *out, size_t out_len,
+                                  const char *label, const uint8_t *ctx,
+                                  size_t ctx_len); /* optional: CAP_EXPORTER */
+    const char *(*cipher)(const anydtls_session *s);
+    const char *(*protocol)(const anydtls_session *s);
+    int (*peer_cert_der)(anydtls_session *s, uint8_t *der, size_t cap);
+
+    /* Crypto services for the common code.  hmac_sha256 must not allocate
+     * and must be safe to call from many threads. */
+    int (*random)(uint8_t *buf, size_t len);
+    int (*hmac_sha256)(const uint8_t *key, size_t key_len, const struct anydtls_iov *iov,
+                       size_t n_iov, uint8_t out[32]);
+};
+
+/* The one driver linked into this library flavour. */
+extern const struct anydtls_backend anydtls_backend_driver;
+
+/* ---- helpers (common/util.c) ---- */
+/* Constant time: 1 when a and b are equal over n bytes, else 0. */
+int anydtls_ct_equal(const uint8_t *a, const uint8_t *b, size_t n);
+/* Wipe memory in a way the compiler keeps. */
+void anydtls_wipe(void *p, size_t n);
+/* Free after wiping (NULL accepted). */
+void anydtls_bytes_clear(struct anydtls_bytes *b);
+int anydtls_bytes_set(struct anydtls_bytes *b, const void *data, size_t len);
+int anydtls_strdup_into(char **dst, const char *src);
+/* Record a failure on the session: keeps native code and message, returns code. */
+int anydtls_session_fail(anydtls_session *s, int code, long native, const char *msg);
+void anydtls_set_detail(char *dst, size_t cap, const char *msg);
+
+/* ---- cookie keys (common/cookie.c) ---- */
+int anydtls_cookie_keys_init(struct anydtls_cookie_keys *k, size_t len);
+void anydtls_cookie_keys_wipe(struct anydtls_cookie_keys *k);
+
+/* ---- uniform error mapping (common/errors.c) ---- */
+/* The code for a fatal alert the peer sent (ANYDTLS_E_ALERT if none fits). */
+int anydtls_alert_code(int alert);
+/* Called by drivers for every datagram in or out during the handshake. */
+void anydtls_note_datagram(anydtls_session *s, const uint8_t *p, size_t n);
+/* The code for a handshake whose retransmission budget ran out: a PSK
+ * handshake that reached the encrypted Finished but never completed means
+ * the keys differ (DTLS drops records that fail authentication silently). */
+int anydtls_timeout_code(const anydtls_session *s);
+
+/* ---- timers (common/timer.c) ---- */
+/* The retransmission timeout that follows prev_ms (0: the first one), or 0
+ * when the budget of cfg is exhausted. */
+uint32_t anydtls_timer_next(const anydtls_config *cfg, uint32_t prev_ms);
+
+#endif /* ANYDTLS_INTERNAL_H */

@@ -1,0 +1,80 @@
+/* Small helpers: constant-time compare, wiping, owned copies. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int anydtls_ct_equal(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    volatile uint8_t diff = 0;
+    for (size_t i = 0; i < n; i++)
+        diff |= (uint8_t)(a[i] ^ b[i]);
+    /* Map 0 -> 1 and 1..255 -> 0 without a branch on the secret. */
+    return (int)(1 & (((unsigned)diff - 1u) >> 8));
+}
+
+void anydtls_wipe(void *p, size_t n)
+{
+    if (p == NULL)
+        return;
+    volatile uint8_t *v = p;
+    while (n--)
+        *v++ = 0;
+}
+
+void anydtls_bytes_clear(struct anydtls_bytes *b)
+{
+    if (b == NULL)
+        return;
+    anydtls_wipe(b->data, b->len);
+    free(b->data);
+    b->data = NULL;
+    b->len = 0;
+}
+
+int anydtls_bytes_set(struct anydtls_bytes *b, const void *data, size_t len)
+{
+    uint8_t *copy = malloc(len + 1); /* +1: PEM parsers like a NUL */
+    if (copy == NULL)
+        return ANYDTLS_E_NOMEM;
+    memcpy(copy, data, len);
+    copy[len] = 0;
+    anydtls_bytes_clear(b);
+    b->data = copy;
+    b->len = len;
+    return ANYDTLS_OK;
+}
+
+int anydtls_strdup_into(char **dst, const char *src)
+{
+    size_t n = strlen(src) + 1;
+    char *copy = malloc(n);
+    if (copy == NULL)
+        return ANYDTLS_E_NOMEM;
+    memcpy(copy, src, n);
+    if (*dst != NULL) {
+        anydtls_wipe(*dst, strlen(*dst));
+        free(*dst);
+    }
+    *dst = copy;
+    return ANYDTLS_OK;
+}
+
+void anydtls_set_detail(char *dst, size_t cap, const char *msg)
+{
+    snprintf(dst, cap, "%s", msg != NULL ? msg : "");
+}
+
+int anydtls_session_fail(anydtls_session *s, int code, long native, const char *msg)
+{
+    s->native_error = native;
+    anydtls_set_detail(s->detail, sizeof s->detail, msg);
+    if (code != ANYDTLS_E_WANT_READ && code != ANYDTLS_E_WANT_WRITE &&
+        code != ANYDTLS_E_BAD_RECORD && code != ANYDTLS_E_MSG_TOO_BIG &&
+        code != ANYDTLS_E_INVALID_ARG && !s->failed) {
+        s->failed = true;
+        s->fail_code = code;
+    }
+    return code;
+}
