@@ -1,0 +1,311 @@
+#include "harness.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---------------- TAP ---------------- */
+
+static int planned, run, failed;
+
+void tap_plan(int n)
+{
+    planned = n;
+    printf("1..%d\n", n);
+    fflush(stdout);
+}
+
+static void vreport(int cond, const char *directive, const char *fmt, va_list ap)
+{
+    run++;
+    if (!cond)
+        failed++;
+    printf("%s %d - [%s] ", cond ? "ok" : "not ok", run, anydtls_backend_name());
+    vprintf(fmt, ap);
+    if (directive != NULL)
+        printf(" # %s", directive);
+    printf("\n");
+    fflush(stdout);
+}
+
+int tap_ok(int cond, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(cond, NULL, fmt, ap);
+    va_end(ap);
+    return cond;
+}
+
+int tap_is(int got, int want, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(got == want, NULL, fmt, ap);
+    va_end(ap);
+    if (got != want)
+        tap_diag("got %d (%s), want %d (%s)", got, anydtls_strerror(got), want,
+                 anydtls_strerror(want));
+    return got == want;
+}
+
+void tap_skip(const char *reason, const char *fmt, ...)
+{
+    char directive[300];
+    snprintf(directive, sizeof directive, "SKIP %s", reason);
+    va_list ap;
+    va_start(ap, fmt);
+    run++;
+    printf("ok %d - [%s] ", run, anydtls_backend_name());
+    vprintf(fmt, ap);
+    printf(" # %s\n", directive);
+    va_end(ap);
+    fflush(stdout);
+}
+
+void tap_diag(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("# ");
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    fflush(stdout);
+}
+
+int tap_done(void)
+{
+    if (run != planned)
+        tap_diag("planned %d tests, ran %d", planned, run);
+    return failed == 0 && run == planned ? 0 : 1;
+}
+
+/* ---------------- PKI and configurations ---------------- */
+
+const uint8_t test_psk_key[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+                                  0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+
+const char *pki(const char *name)
+{
+    static char bufs[4][512];
+    static int next;
+    const char *dir = getenv("ANYDTLS_PKI");
+    char *b = bufs[next++ % 4];
+    snprintf(b, sizeof bufs[0], "%s/%s", dir != NULL ? dir : "tests/pki", name);
+    return b;
+}
+
+char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    char *buf = malloc(65536);
+    size_t n = buf != NULL ? fread(buf, 1, 65535, f) : 0;
+    fclose(f);
+    if (buf != NULL)
+        buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+void fast_timers(anydtls_config *cfg)
+{
+    CHECK(anydtls_config_set_timeouts(cfg, 20, 640));
+}
+
+anydtls_config *server_cert_config(const char *cert, const char *key)
+{
+    anydtls_config *cfg;
+    CHECK(anydtls_config_new(&cfg, ANYDTLS_SERVER));
+    CHECK(anydtls_config_set_cert_file(cfg, pki(cert), pki(key)));
+    fast_timers(cfg);
+    return cfg;
+}
+
+anydtls_config *client_cert_config(const char *ca, const char *name)
+{
+    anydtls_config *cfg;
+    CHECK(anydtls_config_new(&cfg, ANYDTLS_CLIENT));
+    CHECK(anydtls_config_set_ca_file(cfg, pki(ca)));
+    if (name != NULL)
+        CHECK(anydtls_config_set_peer_name(cfg, name));
+    fast_timers(cfg);
+    return cfg;
+}
+
+static int lookup(void *user, const char *identity, uint8_t *key, size_t cap)
+{
+    (void)user;
+    if (strcmp(identity, TEST_PSK_IDENTITY) != 0 || cap < sizeof test_psk_key)
+        return -1;
+    memcpy(key, test_psk_key, sizeof test_psk_key);
+    return (int)sizeof test_psk_key;
+}
+
+anydtls_config *server_psk_config(void)
+{
+    anydtls_config *cfg;
+    CHECK(anydtls_config_new(&cfg, ANYDTLS_SERVER));
+    CHECK(anydtls_config_set_psk_server(cfg, "anydtls test hint", lookup, NULL));
+    fast_timers(cfg);
+    return cfg;
+}
+
+anydtls_config *client_psk_config(const char *identity, const uint8_t *key, size_t len)
+{
+    anydtls_config *cfg;
+    CHECK(anydtls_config_new(&cfg, ANYDTLS_CLIENT));
+    CHECK(anydtls_config_set_psk(cfg, identity, key, len));
+    fast_timers(cfg);
+    return cfg;
+}
+
+/* ---------------- the memory link ---------------- */
+
+void link_init(struct link *l, anydtls_config *ccfg, anydtls_config *scfg, bool cookie)
+{
+    memset(l, 0, sizeof *l);
+    l->ccfg = ccfg;
+    l->scfg = scfg;
+    l->cookie = cookie;
+    l->crc = l->src = ANYDTLS_E_WANT_READ;
+    CHECK(anydtls_transport_new_memory(&l->ct, 0));
+    CHECK(anydtls_transport_new_memory(&l->st, 0));
+    CHECK(anydtls_session_new(&l->c, ccfg, l->ct));
+    if (!cookie)
+        CHECK(anydtls_session_new(&l->s, scfg, l->st));
+}
+
+/* The server before it has a session: the stateless cookie exchange. */
+static void server_cookie_step(struct link *l, const uint8_t *d, size_t len)
+{
+    static const anydtls_addr peer = {.family = AF_INET, .port = 40000, .addr = {127, 0, 0, 1}};
+    uint8_t reply[ANYDTLS_HVR_MAX];
+    size_t rlen;
+    anydtls_prestate ps;
+    int rc = anydtls_cookie_check(l->scfg, d, len, &peer, reply, sizeof reply, &rlen, &ps);
+    if (rc == ANYDTLS_COOKIE_SEND_HVR) {
+        l->hvr_sent++;
+        if (l->filter == NULL || l->filter(l->filter_user, 1, l->count[1]++, reply, rlen))
+            anydtls_memory_push(l->ct, reply, rlen);
+    } else if (rc == ANYDTLS_COOKIE_VERIFIED) {
+        CHECK(anydtls_session_accept(&l->s, l->scfg, l->st, &ps));
+    }
+}
+
+int link_pump(struct link *l)
+{
+    static uint8_t d[65536];
+    int moved = 0, n;
+    while ((n = anydtls_memory_pop(l->ct, d, sizeof d)) > 0) {
+        moved++;
+        if (l->filter && !l->filter(l->filter_user, 0, l->count[0]++, d, (size_t)n))
+            continue;
+        if (l->s == NULL)
+            server_cookie_step(l, d, (size_t)n);
+        else
+            anydtls_memory_push(l->st, d, (size_t)n);
+    }
+    while ((n = anydtls_memory_pop(l->st, d, sizeof d)) > 0) {
+        moved++;
+        if (l->filter && !l->filter(l->filter_user, 1, l->count[1]++, d, (size_t)n))
+            continue;
+        anydtls_memory_push(l->ct, d, (size_t)n);
+    }
+    return moved;
+}
+
+static bool pending(int rc)
+{
+    return rc == ANYDTLS_E_WANT_READ || rc == ANYDTLS_E_WANT_WRITE;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Wait for the earliest retransmission timer, then serve the due ones. */
+static bool wait_timers(struct link *l)
+{
+    uint32_t ms, best = UINT32_MAX;
+    anydtls_session *ss[2] = {l->c, l->s};
+    int *rcs[2] = {&l->crc, &l->src};
+    for (int i = 0; i < 2; i++)
+        if (ss[i] != NULL && pending(*rcs[i]) && anydtls_get_timeout(ss[i], &ms) == 1 && ms < best)
+            best = ms;
+    if (best == UINT32_MAX)
+        return false;
+    poll(NULL, 0, (int)best);
+    for (int i = 0; i < 2; i++) {
+        if (ss[i] == NULL || !pending(*rcs[i]))
+            continue;
+        int rc = anydtls_handle_timeout(ss[i]);
+        if (rc < 0)
+            *rcs[i] = rc;
+    }
+    return true;
+}
+
+bool link_handshake(struct link *l)
+{
+    double deadline = now_ms() + 20000;
+    while (now_ms() < deadline) {
+        if (pending(l->crc))
+            l->crc = anydtls_handshake(l->c);
+        if (l->s != NULL && pending(l->src))
+            l->src = anydtls_handshake(l->s);
+        bool c_open = pending(l->crc), s_open = pending(l->src);
+        if (!c_open && !s_open)
+            break;
+        /* An established side still answers retransmissions of the
+         * other's last flight: that happens when it reads. */
+        uint8_t scratch[64];
+        if (l->crc == ANYDTLS_OK && s_open)
+            (void)anydtls_read(l->c, scratch, sizeof scratch);
+        if (l->src == ANYDTLS_OK && c_open)
+            (void)anydtls_read(l->s, scratch, sizeof scratch);
+        if (link_pump(l) > 0)
+            continue;
+        /* Nothing moved: one side finished or failed and the other has
+         * nothing to wait for, or a timer is due. */
+        if (!wait_timers(l))
+            break;
+    }
+    return l->crc == ANYDTLS_OK && l->src == ANYDTLS_OK;
+}
+
+bool link_transfer(struct link *l, bool client_to_server, const char *msg)
+{
+    anydtls_session *from = client_to_server ? l->c : l->s;
+    anydtls_session *to = client_to_server ? l->s : l->c;
+    size_t len = strlen(msg);
+    if (anydtls_write(from, (const uint8_t *)msg, len) != (int)len)
+        return false;
+    uint8_t buf[2048];
+    for (int i = 0; i < 10; i++) {
+        link_pump(l);
+        int n = anydtls_read(to, buf, sizeof buf);
+        if (n >= 0)
+            return (size_t)n == len && memcmp(buf, msg, len) == 0;
+        if (n != ANYDTLS_E_WANT_READ)
+            return false;
+    }
+    return false;
+}
+
+void link_free(struct link *l)
+{
+    anydtls_session_free(l->c);
+    anydtls_session_free(l->s);
+    anydtls_transport_free(l->ct);
+    anydtls_transport_free(l->st);
+    l->c = l->s = NULL;
+    l->ct = l->st = NULL;
+}

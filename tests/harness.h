@@ -1,0 +1,68 @@
+/* Shared test helpers: PKI paths, configurations, and a handshake driver
+ * that shuttles datagrams between two memory transports (optionally through
+ * the stateless cookie exchange, optionally dropping datagrams). */
+#ifndef ANYDTLS_HARNESS_H
+#define ANYDTLS_HARNESS_H
+
+#include "tap.h"
+
+#include <anydtls/anydtls.h>
+#include <stdbool.h>
+
+/* $ANYDTLS_PKI/name, in a static buffer (one of four rotating). */
+const char *pki(const char *name);
+/* Read a whole file into a malloc'd buffer (NUL-terminated). */
+char *slurp(const char *path, size_t *len);
+
+#define TEST_PSK_IDENTITY "client1"
+extern const uint8_t test_psk_key[16];
+
+/* A fatal test-setup error: prints a diagnostic and exits with failure. */
+#define CHECK(call)                                                                  \
+    do {                                                                             \
+        int rc_ = (call);                                                            \
+        if (rc_ < 0) {                                                               \
+            tap_diag("setup failed: %s = %d (%s)", #call, rc_, anydtls_strerror(rc_)); \
+            _exit(1);                                                                \
+        }                                                                            \
+    } while (0)
+
+/* Configurations: certificate server (cert/key names in the PKI), client
+ * trusting ca.pem and expecting name; PSK client and server. */
+anydtls_config *server_cert_config(const char *cert, const char *key);
+anydtls_config *client_cert_config(const char *ca, const char *name);
+anydtls_config *server_psk_config(void);
+anydtls_config *client_psk_config(const char *identity, const uint8_t *key, size_t len);
+/* Short retransmission timers for tests: 20 ms initial, 640 ms max. */
+void fast_timers(anydtls_config *cfg);
+
+/* Decides the fate of the n-th datagram travelling in direction dir
+ * (0: client to server, 1: server to client): return false to drop it. */
+typedef bool (*link_filter)(void *user, int dir, int n, const uint8_t *d, size_t len);
+
+struct link {
+    anydtls_config *ccfg, *scfg;
+    anydtls_transport *ct, *st;
+    anydtls_session *c, *s;
+    bool cookie;     /* server runs the stateless cookie exchange */
+    link_filter filter;
+    void *filter_user;
+    int count[2];    /* datagrams seen per direction */
+    int hvr_sent;    /* HelloVerifyRequests the server answered with */
+    int crc, src;    /* last handshake results */
+};
+
+/* Create transports and the client session (and the server session unless
+ * cookie is set: then it is created when a cookie verifies). */
+void link_init(struct link *l, anydtls_config *ccfg, anydtls_config *scfg, bool cookie);
+/* Drive both handshakes until both finish or fail (or 20 s pass).  Returns
+ * true when both are established; crc/src hold the final codes. */
+bool link_handshake(struct link *l);
+/* Move queued datagrams both ways; returns how many moved. */
+int link_pump(struct link *l);
+/* Send msg from one side and read it on the other: true when it arrived intact. */
+bool link_transfer(struct link *l, bool client_to_server, const char *msg);
+void link_free(struct link *l);
+
+#include <unistd.h>
+#endif

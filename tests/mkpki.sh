@@ -1,0 +1,42 @@
+#!/bin/sh
+# Make the test PKI (ECDSA P-256) with the openssl program, at test time.
+# Nothing secret is committed.  Usage: mkpki.sh DIR
+#   ca.pem           the CA the tests trust
+#   server.pem/.key  CN=localhost, SAN DNS:localhost, IP:127.0.0.1, IP:::1
+#   client.pem/.key  a client certificate from the same CA
+#   expired.pem/.key localhost, but expired yesterday
+#   wrongname.pem/.key  CN/SAN other.example, from the trusted CA
+#   rogue.pem/.key   localhost, from a CA nobody trusts (rogue-ca.pem)
+set -eu
+dir=$1
+OPENSSL=${OPENSSL:-openssl}
+mkdir -p "$dir"
+cd "$dir"
+umask 077
+
+newkey() { "$OPENSSL" genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+
+ca() { # name
+    newkey "$1.key"
+    "$OPENSSL" req -x509 -new -key "$1.key" -out "$1.pem" -days 30 -subj "/CN=anydtls test $1" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+}
+
+leaf() { # name ca days cn san
+    newkey "$1.key"
+    "$OPENSSL" req -new -key "$1.key" -out "$1.csr" -subj "/CN=$4"
+    printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=%s\n' "$5" >"$1.ext"
+    "$OPENSSL" x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.key" -CAcreateserial \
+        -days "$3" -out "$1.pem" -extfile "$1.ext" 2>/dev/null
+    rm -f "$1.csr" "$1.ext"
+}
+
+ca ca
+ca rogue-ca
+leaf server ca 30 localhost "DNS:localhost,IP:127.0.0.1,IP:::1"
+leaf client ca 30 "anydtls client" "DNS:client.example"
+leaf expired ca -1 localhost "DNS:localhost,IP:127.0.0.1,IP:::1"
+leaf wrongname ca 30 other.example "DNS:other.example"
+leaf rogue rogue-ca 30 localhost "DNS:localhost,IP:127.0.0.1,IP:::1"
+chmod 644 ./*.pem
+touch stamp

@@ -1,0 +1,172 @@
+/* Handshakes over memory transports: certificates and PSK, with and without
+ * the stateless cookie exchange; data both ways, exporter, MTU limits,
+ * retransmission after a dropped flight, close_notify. */
+#include "harness.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void check_established(struct link *l, const char *what)
+{
+    ok(link_handshake(l), "%s: both sides established", what);
+    if (l->crc != ANYDTLS_OK || l->src != ANYDTLS_OK)
+        tap_diag("client %d (%s) [%s], server %d (%s) [%s]", l->crc, anydtls_strerror(l->crc),
+                 anydtls_error_detail(l->c), l->src, anydtls_strerror(l->src),
+                 anydtls_error_detail(l->s));
+}
+
+static void check_data_and_close(struct link *l, const char *what)
+{
+    ok(link_transfer(l, true, "hello from the client"), "%s: client to server", what);
+    ok(link_transfer(l, false, "hello from the server"), "%s: server to client", what);
+    is(anydtls_shutdown(l->c), ANYDTLS_OK, "%s: client sends close_notify", what);
+    link_pump(l);
+    uint8_t buf[64];
+    is(anydtls_read(l->s, buf, sizeof buf), ANYDTLS_E_CLOSED, "%s: server sees CLOSED", what);
+}
+
+static void test_cert(bool cookie)
+{
+    struct link l;
+    const char *what = cookie ? "cert+cookie" : "cert";
+    link_init(&l, client_cert_config("ca.pem", "localhost"),
+              server_cert_config("server.pem", "server.key"), cookie);
+    check_established(&l, what);
+    is(l.hvr_sent, cookie ? 1 : 0, "%s: HelloVerifyRequests sent", what);
+    const char *proto = anydtls_protocol(l.c), *cipher = anydtls_cipher(l.c);
+    ok(proto != NULL && strcmp(proto, "DTLSv1.2") == 0, "%s: protocol is DTLSv1.2 (%s)", what,
+       proto ? proto : "NULL");
+    ok(cipher != NULL && strstr(cipher, "ECDSA") != NULL, "%s: ECDSA cipher (%s)", what,
+       cipher ? cipher : "NULL");
+    ok(anydtls_cipher(l.s) && cipher && strcmp(anydtls_cipher(l.s), cipher) == 0,
+       "%s: both sides agree on the cipher", what);
+    uint8_t der[4096];
+    ok(anydtls_peer_cert_der(l.c, der, sizeof der) > 100, "%s: client sees server cert", what);
+    is(anydtls_peer_cert_der(l.s, der, sizeof der), 0, "%s: server saw no client cert", what);
+    check_data_and_close(&l, what);
+    link_free(&l);
+    anydtls_config_free(l.ccfg);
+    anydtls_config_free(l.scfg);
+}
+
+static void test_psk(bool cookie)
+{
+    struct link l;
+    const char *what = cookie ? "psk+cookie" : "psk";
+    link_init(&l, client_psk_config(TEST_PSK_IDENTITY, test_psk_key, sizeof test_psk_key),
+              server_psk_config(), cookie);
+    check_established(&l, what);
+    const char *id = anydtls_psk_identity(l.s), *cipher = anydtls_cipher(l.c);
+    ok(id != NULL && strcmp(id, TEST_PSK_IDENTITY) == 0, "%s: server knows the identity", what);
+    ok(cipher != NULL && strstr(cipher, "PSK") != NULL, "%s: PSK cipher (%s)", what,
+       cipher ? cipher : "NULL");
+    check_data_and_close(&l, what);
+    link_free(&l);
+    anydtls_config_free(l.ccfg);
+    anydtls_config_free(l.scfg);
+}
+
+static void test_mutual_and_exporter(void)
+{
+    anydtls_config *ccfg = client_cert_config("ca.pem", "localhost");
+    CHECK(anydtls_config_set_cert_file(ccfg, pki("client.pem"), pki("client.key")));
+    anydtls_config *scfg = server_cert_config("server.pem", "server.key");
+    CHECK(anydtls_config_set_ca_file(scfg, pki("ca.pem")));
+    struct link l;
+    link_init(&l, ccfg, scfg, true);
+    check_established(&l, "mutual");
+    uint8_t der[4096];
+    ok(anydtls_peer_cert_der(l.s, der, sizeof der) > 100, "mutual: server sees client cert");
+    uint8_t a[32], b[32], c[32];
+    is(anydtls_export_keying_material(l.c, a, sizeof a, "EXPERIMENTAL anydtls", NULL, 0),
+       ANYDTLS_OK, "exporter: client");
+    is(anydtls_export_keying_material(l.s, b, sizeof b, "EXPERIMENTAL anydtls", NULL, 0),
+       ANYDTLS_OK, "exporter: server");
+    ok(memcmp(a, b, sizeof a) == 0, "exporter: both sides derive the same bytes");
+    is(anydtls_export_keying_material(l.c, c, sizeof c, "EXPERIMENTAL anydtls",
+                                      (const uint8_t *)"ctx", 3),
+       ANYDTLS_OK, "exporter: with a context");
+    ok(memcmp(a, c, sizeof a) != 0, "exporter: the context changes the output");
+    link_free(&l);
+    anydtls_config_free(ccfg);
+    anydtls_config_free(scfg);
+}
+
+static void test_sizes_and_garbage(void)
+{
+    struct link l;
+    link_init(&l, client_psk_config(TEST_PSK_IDENTITY, test_psk_key, sizeof test_psk_key),
+              server_psk_config(), false);
+    check_established(&l, "sizes");
+    int max = anydtls_max_payload(l.c);
+    ok(max > 1000 && max < ANYDTLS_MTU_DEFAULT, "max payload %d fits the default MTU", max);
+    static uint8_t big[ANYDTLS_MTU_MAX];
+    memset(big, 'x', sizeof big);
+    is(anydtls_write(l.c, big, (size_t)max + 1), ANYDTLS_E_MSG_TOO_BIG,
+       "a write one byte over the payload is MSG_TOO_BIG");
+    is(anydtls_write(l.c, big, sizeof big), ANYDTLS_E_MSG_TOO_BIG,
+       "a write of %zu bytes is MSG_TOO_BIG", sizeof big);
+    is(anydtls_write(l.c, big, (size_t)max), max, "a write of exactly the payload is sent");
+    link_pump(&l);
+    static uint8_t got[ANYDTLS_MTU_MAX];
+    is(anydtls_read(l.s, got, sizeof got), max, "and arrives whole");
+    is(anydtls_set_mtu(l.c, 600), ANYDTLS_OK, "MTU lowered to 600");
+    int small = anydtls_max_payload(l.c);
+    ok(small > 0 && small < 600 && small < max, "max payload follows the MTU (%d)", small);
+    is(anydtls_write(l.c, big, (size_t)small + 1), ANYDTLS_E_MSG_TOO_BIG,
+       "over the new payload: MSG_TOO_BIG");
+    static const uint8_t garbage[] = {0x17, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 4, 1, 2, 3, 4};
+    anydtls_memory_push(l.st, garbage, sizeof garbage);
+    anydtls_memory_push(l.st, (const uint8_t *)"x", 1);
+    is(anydtls_read(l.s, got, sizeof got), ANYDTLS_E_WANT_READ,
+       "garbage and a bad-MAC record are dropped");
+    ok(link_transfer(&l, true, "still alive"), "the session stays usable after bad input");
+    ok(link_transfer(&l, false, "both ways"), "in both directions");
+    link_free(&l);
+    anydtls_config_free(l.ccfg);
+    anydtls_config_free(l.scfg);
+}
+
+struct drop {
+    int dir, index;
+};
+
+static bool drop_one(void *user, int dir, int n, const uint8_t *d, size_t len)
+{
+    (void)d;
+    (void)len;
+    const struct drop *dr = user;
+    return !(dir == dr->dir && n == dr->index);
+}
+
+static void test_drop(int dir, int index, const char *what)
+{
+    struct drop dr = {dir, index};
+    struct link l;
+    link_init(&l, client_cert_config("ca.pem", "localhost"),
+              server_cert_config("server.pem", "server.key"), true);
+    l.filter = drop_one;
+    l.filter_user = &dr;
+    check_established(&l, what);
+    ok(link_transfer(&l, true, "after retransmission"), "%s: data flows", what);
+    link_free(&l);
+    anydtls_config_free(l.ccfg);
+    anydtls_config_free(l.scfg);
+}
+
+int main(void)
+{
+    tap_plan(65);
+    test_cert(false);
+    test_cert(true);
+    test_psk(false);
+    test_psk(true);
+    test_mutual_and_exporter();
+    test_sizes_and_garbage();
+    test_drop(0, 0, "first ClientHello dropped");
+    test_drop(1, 0, "HelloVerifyRequest dropped");
+    test_drop(1, 1, "first server flight dropped");
+    test_drop(1, 2, "server's Finished flight dropped");
+    test_drop(0, 2, "client's second flight dropped");
+    return tap_done();
+}
