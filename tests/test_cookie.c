@@ -65,6 +65,8 @@ static void setup(void)
 {
     scfg = server_psk_config();
     ccfg = client_psk_config(TEST_PSK_IDENTITY, test_psk_key, sizeof test_psk_key);
+    /* No retransmission may slip in, however slow the run (valgrind). */
+    CHECK(anydtls_config_set_timeouts(ccfg, 60000, 60000));
     CHECK(anydtls_addr_from_string(&peer, "192.0.2.7", 5684));
     CHECK(anydtls_transport_new_memory(&ct, 0));
     CHECK(anydtls_session_new(&client, ccfg, ct));
@@ -197,6 +199,22 @@ static void test_malformed(void)
 
 static void test_no_allocation(void)
 {
+    /* Control first: the counter must see the library allocate.  Under
+     * valgrind, malloc is valgrind's and this counter sees nothing. */
+    anydtls_transport *t = NULL;
+    allocations = 0;
+    counting = 1;
+    CHECK(anydtls_transport_new_memory(&t, 0));
+    counting = 0;
+    anydtls_transport_free(t);
+    if (allocations == 0) {
+        tap_skip("malloc is replaced (valgrind): counted in the plain run",
+                 "control: the counter sees the library allocate");
+        tap_skip("malloc is replaced (valgrind): counted in the plain run",
+                 "4000 cookie checks: no heap allocation");
+        return;
+    }
+    ok(allocations > 0, "control: the counter sees the library allocate (%d)", allocations);
     uint8_t copy[2048];
     memcpy(copy, ch2, ch2_len);
     copy[40] ^= 1;
@@ -210,12 +228,6 @@ static void test_no_allocation(void)
     }
     counting = 0;
     is(allocations, 0, "4000 cookie checks: no heap allocation");
-    anydtls_transport *t = NULL;
-    counting = 1;
-    CHECK(anydtls_transport_new_memory(&t, 0));
-    counting = 0;
-    ok(allocations > 0, "control: the counter sees the library allocate (%d)", allocations);
-    anydtls_transport_free(t);
 }
 
 int main(void)

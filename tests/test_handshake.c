@@ -32,7 +32,9 @@ static void test_cert(bool cookie)
     link_init(&l, client_cert_config("ca.pem", "localhost"),
               server_cert_config("server.pem", "server.key"), cookie);
     check_established(&l, what);
-    is(l.hvr_sent, cookie ? 1 : 0, "%s: HelloVerifyRequests sent", what);
+    /* A slow run (valgrind) may retransmit the first ClientHello. */
+    ok(cookie ? l.hvr_sent >= 1 : l.hvr_sent == 0, "%s: HelloVerifyRequests sent: %d", what,
+       l.hvr_sent);
     const char *proto = anydtls_protocol(l.c), *cipher = anydtls_cipher(l.c);
     ok(proto != NULL && strcmp(proto, "DTLSv1.2") == 0, "%s: protocol is DTLSv1.2 (%s)", what,
        proto ? proto : "NULL");

@@ -127,7 +127,7 @@ static void run(const char *host, anydtls_config *ccfg, anydtls_config *scfg, co
     if (crc || src)
         tap_diag("client %d %s, server %d %s", crc, anydtls_error_detail(p.c), src,
                  anydtls_error_detail(p.s));
-    is(p.hvr, 1, "%s: one HelloVerifyRequest", what);
+    ok(p.hvr >= 1, "%s: the cookie exchange ran (%d HelloVerifyRequest)", what, p.hvr);
     uint8_t buf[512];
     int n = p.s ? anydtls_write(p.c, (const uint8_t *)"ping", 4) : -1;
     ok(n == 4 && recv_one(p.s, p.sfd, buf, sizeof buf) == 4 && memcmp(buf, "ping", 4) == 0,
