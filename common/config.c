@@ -50,6 +50,15 @@ void anydtls_config_free(anydtls_config *cfg)
     free(cfg);
 }
 
+/* Forget the own certificate and key, whichever way they were given. */
+static void clear_own_cert(anydtls_config *cfg)
+{
+    free_string(&cfg->cert_file);
+    free_string(&cfg->key_file);
+    anydtls_bytes_clear(&cfg->cert_pem);
+    anydtls_bytes_clear(&cfg->key_pem);
+}
+
 static int settable(const anydtls_config *cfg)
 {
     return cfg != NULL && !cfg->built;
@@ -72,10 +81,7 @@ int anydtls_config_set_cert_file(anydtls_config *cfg, const char *chain_path, co
         rc = anydtls_strdup_into(&key, key_path);
     if (rc != ANYDTLS_OK)
         goto fail;
-    free_string(&cfg->cert_file);
-    free_string(&cfg->key_file);
-    anydtls_bytes_clear(&cfg->cert_pem);
-    anydtls_bytes_clear(&cfg->key_pem);
+    clear_own_cert(cfg);
     cfg->cert_file = chain;
     cfg->key_file = key;
     return ANYDTLS_OK;
@@ -99,10 +105,7 @@ int anydtls_config_set_cert_mem(anydtls_config *cfg, const char *chain_pem, size
         rc = anydtls_bytes_set(&key, key_pem, key_len);
     if (rc != ANYDTLS_OK)
         goto fail;
-    free_string(&cfg->cert_file);
-    free_string(&cfg->key_file);
-    anydtls_bytes_clear(&cfg->cert_pem);
-    anydtls_bytes_clear(&cfg->key_pem);
+    clear_own_cert(cfg);
     cfg->cert_pem = chain;
     cfg->key_pem = key;
     return ANYDTLS_OK;

@@ -166,7 +166,6 @@ static int client_echo(anydtls_config *cfg, const anydtls_addr *server, struct d
     anydtls_transport *t = NULL;
     struct sockaddr_storage ss;
     socklen_t len;
-    uint8_t buf[2048];
     int fd = udp_bind(server->family == AF_INET6 ? "::1" : "127.0.0.1", 0, &local);
     int rc = fd < 0 ? ANYDTLS_E_IO : anydtls_addr_to_sockaddr(server, &ss, &len);
     if (rc == ANYDTLS_OK && connect(fd, (struct sockaddr *)&ss, len) != 0)
@@ -185,6 +184,7 @@ static int client_echo(anydtls_config *cfg, const anydtls_addr *server, struct d
         rc = anydtls_write(s, (const uint8_t *)DEMO_MESSAGE, strlen(DEMO_MESSAGE));
     }
     if (rc >= 0) {
+        uint8_t buf[2048];
         int n = read_one(s, fd, buf, sizeof buf);
         rc = n == (int)strlen(DEMO_MESSAGE) && memcmp(buf, DEMO_MESSAGE, (size_t)n) == 0
                  ? ANYDTLS_OK
