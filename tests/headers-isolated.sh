@@ -1,0 +1,23 @@
+#!/bin/sh
+# TAP: each TLS library's headers are included by its own driver only.
+# Run from the build directory with $srcdir set by automake (or from the top).
+top=${srcdir:-.}
+echo "1..3"
+n=0
+for pair in "openssl:openssl/ wolfssl/openssl/" "gnutls:gnutls/" "wolfssl:wolfssl/"; do
+    n=$((n + 1))
+    backend=${pair%%:*}
+    bad=""
+    for prefix in ${pair#*:}; do
+        hits=$(grep -rlE "#[[:space:]]*include[[:space:]]*[<\"]$prefix" \
+            "$top/include" "$top/common" "$top/backends" "$top/tools" "$top/tests" 2>/dev/null |
+            grep -v "/backends/$backend\.c$")
+        bad="$bad $hits"
+    done
+    bad=$(echo $bad)
+    if [ -z "$bad" ]; then
+        echo "ok $n - [$backend] only backends/$backend.c includes its headers"
+    else
+        echo "not ok $n - [$backend] headers included outside the driver: $bad"
+    fi
+done
