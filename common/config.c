@@ -213,8 +213,10 @@ int anydtls_config_set_mtu(anydtls_config *cfg, unsigned mtu)
 {
     if (!settable(cfg) || mtu < ANYDTLS_MTU_MIN || mtu > ANYDTLS_MTU_MAX)
         return ANYDTLS_E_INVALID_ARG;
-    cfg->mtu = mtu;
-    return ANYDTLS_OK;
+    int rc = need_cap(ANYDTLS_CAP_MTU);
+    if (rc == ANYDTLS_OK)
+        cfg->mtu = mtu;
+    return rc;
 }
 
 int anydtls_config_set_cookie_key_length(anydtls_config *cfg, size_t len)
@@ -222,8 +224,10 @@ int anydtls_config_set_cookie_key_length(anydtls_config *cfg, size_t len)
     if (!settable(cfg) || cfg->role != ANYDTLS_SERVER || len < ANYDTLS_COOKIE_KEY_MIN ||
         len > ANYDTLS_COOKIE_KEY_MAX)
         return ANYDTLS_E_INVALID_ARG;
-    cfg->cookie.len = len;
-    return ANYDTLS_OK;
+    int rc = need_cap(ANYDTLS_CAP_COOKIE);
+    if (rc == ANYDTLS_OK)
+        cfg->cookie.len = len;
+    return rc;
 }
 
 int anydtls_config_build(anydtls_config *cfg)

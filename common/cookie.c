@@ -242,6 +242,8 @@ int anydtls_cookie_check(anydtls_config *cfg, const uint8_t *dgram, size_t len,
         (peer->family != AF_INET && peer->family != AF_INET6) || reply == NULL ||
         reply_cap < ANYDTLS_HVR_MAX || reply_len == NULL || prestate == NULL)
         return ANYDTLS_E_INVALID_ARG;
+    if (!(anydtls_backend_driver.caps & ANYDTLS_CAP_COOKIE))
+        return ANYDTLS_E_UNSUPPORTED;
     if (!cfg->built) {
         int rc = anydtls_config_build(cfg);
         if (rc < 0)

@@ -114,8 +114,10 @@ int anydtls_read(anydtls_session *s, uint8_t *buf, size_t cap)
 {
     if (s == NULL || buf == NULL || cap == 0 || cap > INT32_MAX)
         return ANYDTLS_E_INVALID_ARG;
+    if (s->failed)
+        return s->fail_code;
     if (!s->established)
-        return s->failed ? usable(s) : ANYDTLS_E_INVALID_ARG;
+        return ANYDTLS_E_INVALID_ARG;
     return DRV.read(s, buf, cap);
 }
 
@@ -130,8 +132,10 @@ int anydtls_write(anydtls_session *s, const uint8_t *buf, size_t len)
 {
     if (s == NULL || buf == NULL || len == 0)
         return ANYDTLS_E_INVALID_ARG;
+    if (s->failed)
+        return s->fail_code;
     if (!s->established)
-        return s->failed ? usable(s) : ANYDTLS_E_INVALID_ARG;
+        return ANYDTLS_E_INVALID_ARG;
     int max = DRV.max_payload(s);
     if (max < 0)
         return max;
@@ -144,8 +148,10 @@ int anydtls_shutdown(anydtls_session *s)
 {
     if (s == NULL)
         return ANYDTLS_E_INVALID_ARG;
+    if (s->failed)
+        return s->fail_code;
     if (!s->established)
-        return s->failed ? usable(s) : ANYDTLS_E_INVALID_ARG;
+        return ANYDTLS_E_INVALID_ARG;
     return DRV.shutdown(s);
 }
 
