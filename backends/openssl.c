@@ -57,42 +57,29 @@ static int config_fail(anydtls_config *cfg, int code, const char *what)
 
 /* ---------------- the BIO over an anydtls transport ---------------- */
 
-static int bio_write(BIO *b, const char *buf, int len)
+/* Retry flags and the I/O error mark from one of our results. */
+static int bio_result(BIO *b, anydtls_session *s, int rc)
 {
-    anydtls_session *s = BIO_get_data(b);
     BIO_clear_retry_flags(b);
-    if (!s->established)
-        anydtls_note_datagram(s, (const uint8_t *)buf, (size_t)len);
-    int rc = anydtls_transport_send(s->transport, (const uint8_t *)buf, (size_t)len);
     if (rc == ANYDTLS_E_WANT_WRITE)
         BIO_set_retry_write(b);
+    else if (rc == ANYDTLS_E_WANT_READ)
+        BIO_set_retry_read(b);
     else if (rc < 0)
         OSES(s)->io_error = true;
     return rc < 0 ? -1 : rc;
 }
 
+static int bio_write(BIO *b, const char *buf, int len)
+{
+    anydtls_session *s = BIO_get_data(b);
+    return bio_result(b, s, anydtls_session_send(s, (const uint8_t *)buf, (size_t)len));
+}
+
 static int bio_read(BIO *b, char *buf, int len)
 {
     anydtls_session *s = BIO_get_data(b);
-    BIO_clear_retry_flags(b);
-    int rc;
-    if (s->first_dgram != NULL) {
-        /* The ClientHello the cookie check verified comes first. */
-        rc = (int)(s->first_len < (size_t)len ? s->first_len : (size_t)len);
-        memcpy(buf, s->first_dgram, (size_t)rc);
-        free(s->first_dgram);
-        s->first_dgram = NULL;
-        s->first_len = 0;
-    } else {
-        rc = anydtls_transport_recv(s->transport, (uint8_t *)buf, (size_t)len);
-    }
-    if (rc == ANYDTLS_E_WANT_READ)
-        BIO_set_retry_read(b);
-    else if (rc < 0)
-        OSES(s)->io_error = true;
-    else if (!s->established)
-        anydtls_note_datagram(s, (const uint8_t *)buf, (size_t)rc);
-    return rc < 0 ? -1 : rc;
+    return bio_result(b, s, anydtls_session_recv(s, (uint8_t *)buf, (size_t)len));
 }
 
 static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)

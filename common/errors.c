@@ -68,3 +68,19 @@ int anydtls_timeout_code(const anydtls_session *s)
 {
     return s->psk_used && s->epoch1_seen ? ANYDTLS_E_PSK_KEY : ANYDTLS_E_TIMEOUT;
 }
+
+int anydtls_code_alert(int code)
+{
+    switch (code) {
+    case ANYDTLS_E_CERT_UNTRUSTED:
+        return 48; /* unknown_ca */
+    case ANYDTLS_E_CERT_EXPIRED:
+        return 45; /* certificate_expired */
+    case ANYDTLS_E_NAME_MISMATCH:
+        return 42; /* bad_certificate */
+    case ANYDTLS_E_PSK_IDENTITY:
+        return 115; /* unknown_psk_identity */
+    default:
+        return -1;
+    }
+}

@@ -31,6 +31,9 @@ struct anydtls_iov {
 struct anydtls_transport_ops {
     int (*send)(anydtls_transport *t, const uint8_t *buf, size_t len);
     int (*recv)(anydtls_transport *t, uint8_t *buf, size_t cap);
+    /* 1 when a datagram can be received within ms, 0 when none came;
+     * transports that cannot tell answer 1 and let recv decide. */
+    int (*ready)(anydtls_transport *t, unsigned ms);
     void (*destroy)(anydtls_transport *t);
 };
 
@@ -42,6 +45,7 @@ struct anydtls_transport {
 /* Send / receive one datagram through a transport (never NULL here). */
 int anydtls_transport_send(anydtls_transport *t, const uint8_t *buf, size_t len);
 int anydtls_transport_recv(anydtls_transport *t, uint8_t *buf, size_t cap);
+int anydtls_transport_ready(anydtls_transport *t, unsigned ms);
 
 /* ---- cookie keys ---- */
 struct anydtls_cookie_keys {
@@ -144,6 +148,11 @@ int anydtls_strdup_into(char **dst, const char *src);
 int anydtls_session_fail(anydtls_session *s, int code, long native, const char *msg);
 void anydtls_set_detail(char *dst, size_t cap, const char *msg);
 
+/* ---- a session's datagrams (common/io.c): what drivers call ---- */
+int anydtls_session_send(anydtls_session *s, const uint8_t *buf, size_t len);
+int anydtls_session_recv(anydtls_session *s, uint8_t *buf, size_t cap);
+int anydtls_session_ready(anydtls_session *s, unsigned ms);
+
 /* ---- cookie keys (common/cookie.c) ---- */
 int anydtls_cookie_keys_init(struct anydtls_cookie_keys *k, size_t len);
 void anydtls_cookie_keys_wipe(struct anydtls_cookie_keys *k);
@@ -151,6 +160,9 @@ void anydtls_cookie_keys_wipe(struct anydtls_cookie_keys *k);
 /* ---- uniform error mapping (common/errors.c) ---- */
 /* The code for a fatal alert the peer sent (ANYDTLS_E_ALERT if none fits). */
 int anydtls_alert_code(int alert);
+/* The fatal alert a driver sends when it fails a handshake with code
+ * itself (-1: none), so that every backend tells its peer the same. */
+int anydtls_code_alert(int code);
 /* Called by drivers for every datagram in or out during the handshake. */
 void anydtls_note_datagram(anydtls_session *s, const uint8_t *p, size_t n);
 /* The code for a handshake whose retransmission budget ran out: a PSK

@@ -2,6 +2,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,6 +15,18 @@ int anydtls_transport_send(anydtls_transport *t, const uint8_t *buf, size_t len)
 int anydtls_transport_recv(anydtls_transport *t, uint8_t *buf, size_t cap)
 {
     return t->ops->recv(t, buf, cap);
+}
+
+int anydtls_transport_ready(anydtls_transport *t, unsigned ms)
+{
+    return t->ops->ready(t, ms);
+}
+
+static int always_ready(anydtls_transport *t, unsigned ms)
+{
+    (void)t;
+    (void)ms;
+    return 1;
 }
 
 int anydtls_transport_errno(const anydtls_transport *t)
@@ -52,7 +65,7 @@ static int cb_recv(anydtls_transport *t, uint8_t *buf, size_t cap)
     return c->recv(c->user, buf, cap);
 }
 
-static const struct anydtls_transport_ops cb_ops = {cb_send, cb_recv, plain_destroy};
+static const struct anydtls_transport_ops cb_ops = {cb_send, cb_recv, always_ready, plain_destroy};
 
 int anydtls_transport_new_callbacks(anydtls_transport **out, anydtls_send_fn send,
                                     anydtls_recv_fn recv, void *user)
@@ -113,7 +126,14 @@ static int udp_recv(anydtls_transport *t, uint8_t *buf, size_t cap)
     return (int)n;
 }
 
-static const struct anydtls_transport_ops udp_ops = {udp_send, udp_recv, plain_destroy};
+static int udp_ready(anydtls_transport *t, unsigned ms)
+{
+    struct udp_transport *u = (struct udp_transport *)t;
+    struct pollfd pfd = {u->fd, POLLIN, 0};
+    return poll(&pfd, 1, ms > INT32_MAX ? -1 : (int)ms) != 0; /* errors: let recv tell */
+}
+
+static const struct anydtls_transport_ops udp_ops = {udp_send, udp_recv, udp_ready, plain_destroy};
 
 int anydtls_transport_new_udp(anydtls_transport **out, int fd)
 {
@@ -198,7 +218,14 @@ static void mem_destroy(anydtls_transport *t)
     free(m);
 }
 
-static const struct anydtls_transport_ops mem_ops = {mem_send, mem_recv, mem_destroy};
+static int mem_ready(anydtls_transport *t, unsigned ms)
+{
+    struct mem_transport *m = (struct mem_transport *)t;
+    (void)ms; /* nothing arrives while we wait: the application pushes */
+    return m->in.head != m->in.tail;
+}
+
+static const struct anydtls_transport_ops mem_ops = {mem_send, mem_recv, mem_ready, mem_destroy};
 
 int anydtls_transport_new_memory(anydtls_transport **out, size_t capacity)
 {

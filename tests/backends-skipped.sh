@@ -7,6 +7,6 @@ for b in openssl gnutls wolfssl; do
     n=$((n + 1))
     case " $BACKENDS " in
     *" $b "*) echo "ok $n - [$b] backend built; its suite ran" ;;
-    *) echo "ok $n - [$b] # SKIP backend not built (driver not written yet, or its -dev package absent)" ;;
+    *) echo "ok $n - [$b] # SKIP backend not built (configure found no $b, or its driver is not written yet)" ;;
     esac
 done

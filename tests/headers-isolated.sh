@@ -4,7 +4,7 @@
 top=${srcdir:-.}
 echo "1..3"
 n=0
-for pair in "openssl:openssl/ wolfssl/openssl/" "gnutls:gnutls/" "wolfssl:wolfssl/"; do
+for pair in "openssl:openssl/ wolfssl/openssl/" "gnutls:gnutls/ nettle/" "wolfssl:wolfssl/"; do
     n=$((n + 1))
     backend=${pair%%:*}
     bad=""

@@ -1,0 +1,557 @@
+/*
+ * The GnuTLS driver.  The only file of anydtls that includes a GnuTLS (or
+ * nettle) header.  Every GnuTLS result is checked and mapped to one
+ * ANYDTLS_E_* code; GnuTLS's own message and code are kept for logs.
+ *
+ * Cookies: GnuTLS's gnutls_dtls_cookie_verify() compares with memcmp and
+ * fixes the cookie at 16 bytes of HMAC-SHA1, so it is not used.  The common
+ * code verifies our cookie; the session then starts from the ClientHello's
+ * sequence numbers through gnutls_dtls_prestate_set().
+ */
+#include "internal.h"
+
+#include <gnutls/crypto.h>
+#include <gnutls/dtls.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <nettle/hmac.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* DTLS 1.2 only; PSK key exchanges next to the usual certificate ones. */
+#define PRIORITIES "NORMAL:-VERS-ALL:+VERS-DTLS1.2:+ECDHE-PSK:+PSK"
+
+struct gtls_config {
+    gnutls_certificate_credentials_t cert;
+    gnutls_psk_client_credentials_t psk_client;
+    gnutls_psk_server_credentials_t psk_server;
+    gnutls_priority_t prio;
+};
+
+struct gtls_session {
+    gnutls_session_t g;
+    bool io_error;
+    bool write_blocked; /* the transport refused the last send */
+    bool handshake_done; /* gnutls_handshake returned 0 (maybe in a timeout) */
+    bool psk_unknown; /* the lookup callback did not know the identity */
+    /* Our retransmission deadline (monotonic ms, 0: none).  GnuTLS's own
+     * gnutls_dtls_get_timeout() stays at 0 once a flight is acknowledged,
+     * which would make a non-blocking caller spin. */
+    uint64_t deadline;
+};
+
+#define GCFG(cfg) ((struct gtls_config *)(cfg)->native)
+#define GSES(s) ((struct gtls_session *)(s)->native)
+
+static int config_fail(anydtls_config *cfg, int code, const char *what, int err)
+{
+    snprintf(cfg->error, sizeof cfg->error, "%s: %s", what, gnutls_strerror(err));
+    return code;
+}
+
+/* ---------------- transport functions ---------------- */
+
+/* errno for GnuTLS from one of our results. */
+static ssize_t transport_result(anydtls_session *s, int rc)
+{
+    if (rc >= 0)
+        return rc;
+    if (rc != ANYDTLS_E_WANT_READ && rc != ANYDTLS_E_WANT_WRITE)
+        GSES(s)->io_error = true;
+    gnutls_transport_set_errno(GSES(s)->g, GSES(s)->io_error ? EIO : EAGAIN);
+    return -1;
+}
+
+static ssize_t push_fn(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
+{
+    anydtls_session *s = ptr;
+    int rc = anydtls_session_send(s, buf, len);
+    GSES(s)->write_blocked = rc == ANYDTLS_E_WANT_WRITE;
+    return transport_result(s, rc);
+}
+
+static ssize_t pull_fn(gnutls_transport_ptr_t ptr, void *buf, size_t cap)
+{
+    anydtls_session *s = ptr;
+    int rc = anydtls_session_recv(s, buf, cap);
+    if (rc >= 0)
+        GSES(s)->deadline = 0; /* progress: the timer starts again */
+    return transport_result(s, rc);
+}
+
+static int pull_timeout_fn(gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+    return anydtls_session_ready(ptr, ms);
+}
+
+/* ---------------- callbacks ---------------- */
+
+static int psk_server_cb(gnutls_session_t g, const gnutls_datum_t *username,
+                         gnutls_datum_t *key)
+{
+    anydtls_session *s = gnutls_session_get_ptr(g);
+    const anydtls_config *cfg = s->cfg;
+    char identity[ANYDTLS_PSK_IDENTITY_MAX + 1];
+    uint8_t buf[ANYDTLS_PSK_MAX];
+    if (username->size == 0 || username->size > ANYDTLS_PSK_IDENTITY_MAX ||
+        memchr(username->data, 0, username->size) != NULL)
+        goto unknown;
+    memcpy(identity, username->data, username->size);
+    identity[username->size] = '\0';
+    int n = cfg->psk_lookup(cfg->psk_user, identity, buf, sizeof buf);
+    if (n <= 0 || (size_t)n > sizeof buf)
+        goto unknown;
+    key->data = gnutls_malloc((size_t)n);
+    if (key->data == NULL) {
+        anydtls_wipe(buf, sizeof buf);
+        return -1;
+    }
+    memcpy(key->data, buf, (size_t)n);
+    key->size = (unsigned)n;
+    anydtls_wipe(buf, sizeof buf);
+    snprintf(s->psk_identity, sizeof s->psk_identity, "%s", identity);
+    s->psk_used = true;
+    return 0;
+unknown:
+    anydtls_wipe(buf, sizeof buf);
+    GSES(s)->psk_unknown = true;
+    return -1;
+}
+
+/* ---------------- configuration ---------------- */
+
+static int setup_cert(anydtls_config *cfg, struct gtls_config *gc)
+{
+    int r = gnutls_certificate_allocate_credentials(&gc->cert);
+    if (r < 0)
+        return config_fail(cfg, ANYDTLS_E_NOMEM, "cannot allocate credentials", r);
+    if (cfg->cert_file != NULL) {
+        r = gnutls_certificate_set_x509_key_file2(gc->cert, cfg->cert_file, cfg->key_file,
+                                                  GNUTLS_X509_FMT_PEM, NULL, 0);
+        if (r < 0)
+            return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "cannot load certificate or key file", r);
+    }
+    if (cfg->cert_pem.data != NULL) {
+        gnutls_datum_t c = {cfg->cert_pem.data, (unsigned)cfg->cert_pem.len};
+        gnutls_datum_t k = {cfg->key_pem.data, (unsigned)cfg->key_pem.len};
+        r = gnutls_certificate_set_x509_key_mem2(gc->cert, &c, &k, GNUTLS_X509_FMT_PEM, NULL, 0);
+        if (r < 0)
+            return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "cannot load certificate or key PEM", r);
+    }
+    if (cfg->ca_file != NULL) {
+        r = gnutls_certificate_set_x509_trust_file(gc->cert, cfg->ca_file, GNUTLS_X509_FMT_PEM);
+        if (r <= 0)
+            return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "cannot load CA file",
+                               r < 0 ? r : GNUTLS_E_BASE64_DECODING_ERROR);
+    }
+    if (cfg->ca_pem.data != NULL) {
+        gnutls_datum_t ca = {cfg->ca_pem.data, (unsigned)cfg->ca_pem.len};
+        r = gnutls_certificate_set_x509_trust_mem(gc->cert, &ca, GNUTLS_X509_FMT_PEM);
+        if (r <= 0)
+            return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "cannot load CA PEM",
+                               r < 0 ? r : GNUTLS_E_BASE64_DECODING_ERROR);
+    }
+    return ANYDTLS_OK;
+}
+
+static int setup_psk(anydtls_config *cfg, struct gtls_config *gc)
+{
+    int r = 0;
+    if (cfg->role == ANYDTLS_CLIENT && cfg->psk_key.data != NULL) {
+        gnutls_datum_t key = {cfg->psk_key.data, (unsigned)cfg->psk_key.len};
+        r = gnutls_psk_allocate_client_credentials(&gc->psk_client);
+        if (r >= 0)
+            r = gnutls_psk_set_client_credentials(gc->psk_client, cfg->psk_identity, &key,
+                                                  GNUTLS_PSK_KEY_RAW);
+    }
+    if (cfg->role == ANYDTLS_SERVER && cfg->psk_lookup != NULL) {
+        r = gnutls_psk_allocate_server_credentials(&gc->psk_server);
+        if (r >= 0) {
+            gnutls_psk_set_server_credentials_function2(gc->psk_server, psk_server_cb);
+            if (cfg->psk_identity != NULL)
+                r = gnutls_psk_set_server_credentials_hint(gc->psk_server, cfg->psk_identity);
+        }
+    }
+    return r < 0 ? config_fail(cfg, ANYDTLS_E_NOMEM, "cannot set up PSK", r) : ANYDTLS_OK;
+}
+
+static void gtls_config_free(anydtls_config *cfg)
+{
+    struct gtls_config *gc = GCFG(cfg);
+    if (gc == NULL)
+        return;
+    if (gc->cert != NULL)
+        gnutls_certificate_free_credentials(gc->cert);
+    if (gc->psk_client != NULL)
+        gnutls_psk_free_client_credentials(gc->psk_client);
+    if (gc->psk_server != NULL)
+        gnutls_psk_free_server_credentials(gc->psk_server);
+    if (gc->prio != NULL)
+        gnutls_priority_deinit(gc->prio);
+    free(gc);
+    cfg->native = NULL;
+}
+
+static int gtls_config_build(anydtls_config *cfg)
+{
+    struct gtls_config *gc = calloc(1, sizeof *gc);
+    if (gc == NULL)
+        return config_fail(cfg, ANYDTLS_E_NOMEM, "out of memory", GNUTLS_E_MEMORY_ERROR);
+    cfg->native = gc;
+    int rc = setup_cert(cfg, gc);
+    if (rc == ANYDTLS_OK)
+        rc = setup_psk(cfg, gc);
+    if (rc == ANYDTLS_OK) {
+        int r = gnutls_priority_init(&gc->prio, PRIORITIES, NULL);
+        if (r < 0)
+            rc = config_fail(cfg, ANYDTLS_E_BACKEND, "cannot set priorities", r);
+    }
+    if (rc != ANYDTLS_OK)
+        gtls_config_free(cfg);
+    return rc;
+}
+
+/* ---------------- sessions ---------------- */
+
+static void gtls_session_free(anydtls_session *s)
+{
+    struct gtls_session *gs = GSES(s);
+    if (gs == NULL)
+        return;
+    if (gs->g != NULL)
+        gnutls_deinit(gs->g);
+    free(gs);
+    s->native = NULL;
+}
+
+static int setup_verify(anydtls_session *s, gnutls_session_t g)
+{
+    const anydtls_config *cfg = s->cfg;
+    if (cfg->verify != ANYDTLS_VERIFY_PEER)
+        return 0;
+    if (cfg->role == ANYDTLS_SERVER) {
+        if (cfg->ca_file == NULL && cfg->ca_pem.data == NULL)
+            return 0;
+        gnutls_certificate_server_set_request(g, GNUTLS_CERT_REQUIRE);
+        gnutls_session_set_verify_cert(g, NULL, 0);
+        return 0;
+    }
+    const char *name = cfg->peer_name;
+    /* SNI carries host names only; the certificate check takes both. */
+    if (name != NULL && strspn(name, "0123456789.:abcdefABCDEF") != strlen(name)) {
+        int r = gnutls_server_name_set(g, GNUTLS_NAME_DNS, name, strlen(name));
+        if (r < 0)
+            return r;
+    }
+    gnutls_session_set_verify_cert(g, name, 0);
+    return 0;
+}
+
+static int gtls_set_credentials(anydtls_session *s, gnutls_session_t g)
+{
+    struct gtls_config *gc = GCFG(s->cfg);
+    int r = gnutls_priority_set(g, gc->prio);
+    if (r >= 0)
+        r = gnutls_credentials_set(g, GNUTLS_CRD_CERTIFICATE, gc->cert);
+    if (r >= 0 && gc->psk_client != NULL) {
+        r = gnutls_credentials_set(g, GNUTLS_CRD_PSK, gc->psk_client);
+        s->psk_used = true;
+    }
+    if (r >= 0 && gc->psk_server != NULL)
+        r = gnutls_credentials_set(g, GNUTLS_CRD_PSK, gc->psk_server);
+    return r;
+}
+
+static int gtls_session_new(anydtls_session *s, const anydtls_prestate *ps)
+{
+    struct gtls_session *gs = calloc(1, sizeof *gs);
+    if (gs == NULL)
+        return ANYDTLS_E_NOMEM;
+    s->native = gs;
+    unsigned flags = GNUTLS_DATAGRAM | GNUTLS_NONBLOCK | GNUTLS_NO_TICKETS |
+                     (s->cfg->role == ANYDTLS_SERVER ? GNUTLS_SERVER : GNUTLS_CLIENT);
+    int r = gnutls_init(&gs->g, flags);
+    if (r >= 0)
+        r = gtls_set_credentials(s, gs->g);
+    if (r >= 0)
+        r = setup_verify(s, gs->g);
+    if (r < 0) {
+        anydtls_set_detail(s->detail, sizeof s->detail, gnutls_strerror(r));
+        gtls_session_free(s);
+        return r == GNUTLS_E_MEMORY_ERROR ? ANYDTLS_E_NOMEM : ANYDTLS_E_BACKEND;
+    }
+    gnutls_session_set_ptr(gs->g, s);
+    gnutls_transport_set_ptr(gs->g, s);
+    gnutls_transport_set_push_function(gs->g, push_fn);
+    gnutls_transport_set_pull_function(gs->g, pull_fn);
+    gnutls_transport_set_pull_timeout_function(gs->g, pull_timeout_fn);
+    gnutls_dtls_set_mtu(gs->g, s->mtu);
+    /* GnuTLS retransmits from the initial timeout; our budget rule decides
+     * when to give up (handle_timeout).  Its own total counts from the
+     * start of the handshake; it is set well past our budget (the sum of
+     * the doubling timeouts is below twice the maximum). */
+    gnutls_dtls_set_timeouts(gs->g, s->cfg->timeout_initial_ms, 4 * s->cfg->timeout_max_ms);
+    if (ps != NULL) {
+        gnutls_dtls_prestate_st pst;
+        memset(&pst, 0, sizeof pst);
+        pst.record_seq = (unsigned)ps->record_seq;
+        pst.hsk_read_seq = ps->message_seq;
+        pst.hsk_write_seq = 0; /* our HelloVerifyRequest had message_seq 0 */
+        gnutls_dtls_prestate_set(gs->g, &pst);
+    }
+    return ANYDTLS_OK;
+}
+
+/* The code for a certificate the verification refused. */
+static int verify_code(gnutls_session_t g)
+{
+    unsigned status = gnutls_session_get_verify_cert_status(g);
+    if (status & (GNUTLS_CERT_EXPIRED | GNUTLS_CERT_NOT_ACTIVATED))
+        return ANYDTLS_E_CERT_EXPIRED;
+    if (status & GNUTLS_CERT_UNEXPECTED_OWNER)
+        return ANYDTLS_E_NAME_MISMATCH;
+    return ANYDTLS_E_CERT_UNTRUSTED;
+}
+
+static int failure_code(anydtls_session *s, int err)
+{
+    struct gtls_session *gs = GSES(s);
+    if (gs->io_error)
+        return ANYDTLS_E_IO;
+    if (gs->psk_unknown)
+        return ANYDTLS_E_PSK_IDENTITY;
+    switch (err) {
+    case GNUTLS_E_TIMEDOUT:
+        return anydtls_timeout_code(s);
+    case GNUTLS_E_FATAL_ALERT_RECEIVED:
+        s->alert = (int)gnutls_alert_get(gs->g);
+        return anydtls_alert_code(s->alert);
+    case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
+    case GNUTLS_E_CERTIFICATE_ERROR:
+        return verify_code(gs->g);
+    case GNUTLS_E_NO_CERTIFICATE_FOUND:
+        return ANYDTLS_E_CERT_UNTRUSTED;
+    case GNUTLS_E_LARGE_PACKET:
+        return ANYDTLS_E_MSG_TOO_BIG;
+    case GNUTLS_E_MEMORY_ERROR:
+        return ANYDTLS_E_NOMEM;
+    case GNUTLS_E_PUSH_ERROR:
+    case GNUTLS_E_PULL_ERROR:
+        return ANYDTLS_E_IO;
+    default:
+        return s->established ? ANYDTLS_E_BACKEND : ANYDTLS_E_HANDSHAKE;
+    }
+}
+
+/* Map a negative GnuTLS result of an I/O call. */
+static int map_result(anydtls_session *s, int err)
+{
+    struct gtls_session *gs = GSES(s);
+    /* GnuTLS's own direction says "write" after every flight it sent; only
+     * a transport that refused a datagram makes us wait for writing. */
+    if (err == GNUTLS_E_AGAIN || err == GNUTLS_E_INTERRUPTED)
+        return gs->write_blocked ? ANYDTLS_E_WANT_WRITE : ANYDTLS_E_WANT_READ;
+    if (err == GNUTLS_E_WARNING_ALERT_RECEIVED) {
+        s->alert = (int)gnutls_alert_get(gs->g);
+        return s->alert == GNUTLS_A_CLOSE_NOTIFY ? ANYDTLS_E_CLOSED : ANYDTLS_E_WANT_READ;
+    }
+    if (!gnutls_error_is_fatal(err))
+        return ANYDTLS_E_WANT_READ; /* a record was dropped; the session goes on */
+    int code = failure_code(s, err);
+    int alert = anydtls_code_alert(code);
+    if (alert >= 0 && err != GNUTLS_E_FATAL_ALERT_RECEIVED)
+        gnutls_alert_send(gs->g, GNUTLS_AL_FATAL, (gnutls_alert_description_t)alert);
+    return anydtls_session_fail(s, code, err, gnutls_strerror(err));
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* One step of the handshake; done once, never again (a second
+ * gnutls_handshake would start a renegotiation).  While it waits, a
+ * retransmission timer runs: the current timeout of the budget rule. */
+static int handshake_step(anydtls_session *s)
+{
+    struct gtls_session *gs = GSES(s);
+    if (gs->handshake_done)
+        return ANYDTLS_OK;
+    int r = gnutls_handshake(gs->g);
+    if (r == 0) {
+        gs->handshake_done = true;
+        gs->deadline = 0;
+        return ANYDTLS_OK;
+    }
+    int code = map_result(s, r);
+    bool waiting = code == ANYDTLS_E_WANT_READ || code == ANYDTLS_E_WANT_WRITE;
+    if (waiting && gs->deadline == 0)
+        gs->deadline =
+            now_ms() + (s->timer_ms != 0 ? s->timer_ms : s->cfg->timeout_initial_ms);
+    return code;
+}
+
+static int gtls_handshake(anydtls_session *s)
+{
+    return handshake_step(s);
+}
+
+static int gtls_read(anydtls_session *s, uint8_t *buf, size_t cap)
+{
+    ssize_t r = gnutls_record_recv(GSES(s)->g, buf, cap);
+    if (r > 0)
+        return (int)r;
+    return r == 0 ? ANYDTLS_E_CLOSED : map_result(s, (int)r);
+}
+
+static int gtls_write(anydtls_session *s, const uint8_t *buf, size_t len)
+{
+    ssize_t r = gnutls_record_send(GSES(s)->g, buf, len);
+    return r > 0 ? (int)r : map_result(s, (int)r);
+}
+
+static int gtls_shutdown(anydtls_session *s)
+{
+    int r = gnutls_bye(GSES(s)->g, GNUTLS_SHUT_WR);
+    return r == 0 ? ANYDTLS_OK : map_result(s, r);
+}
+
+static int gtls_get_timeout(anydtls_session *s, uint32_t *ms)
+{
+    struct gtls_session *gs = GSES(s);
+    if (gs->handshake_done || gs->deadline == 0)
+        return 0;
+    uint64_t now = now_ms();
+    *ms = now >= gs->deadline ? 0 : (uint32_t)(gs->deadline - now);
+    return 1;
+}
+
+static int gtls_handle_timeout(anydtls_session *s)
+{
+    struct gtls_session *gs = GSES(s);
+    if (gs->handshake_done || gs->deadline == 0 || now_ms() < gs->deadline)
+        return ANYDTLS_OK; /* nothing due */
+    uint32_t current = s->timer_ms != 0 ? s->timer_ms : s->cfg->timeout_initial_ms;
+    uint32_t next = anydtls_timer_next(s->cfg, current);
+    if (next == 0)
+        return anydtls_session_fail(s, anydtls_timeout_code(s), 0,
+                                    "retransmission budget exhausted");
+    s->timer_ms = next;
+    gs->deadline = 0; /* re-armed with the doubled timeout by the step */
+    int code = handshake_step(s); /* GnuTLS retransmits the flight if it is due */
+    return code == ANYDTLS_E_WANT_READ || code == ANYDTLS_E_WANT_WRITE ? ANYDTLS_OK : code;
+}
+
+static int gtls_set_mtu(anydtls_session *s, unsigned mtu)
+{
+    gnutls_dtls_set_mtu(GSES(s)->g, mtu);
+    return ANYDTLS_OK;
+}
+
+static int gtls_max_payload(anydtls_session *s)
+{
+    unsigned n = gnutls_dtls_get_data_mtu(GSES(s)->g);
+    return n > 0 && n <= INT32_MAX ? (int)n : ANYDTLS_E_BACKEND;
+}
+
+static int gtls_export(anydtls_session *s, uint8_t *out, size_t out_len, const char *label,
+                       const uint8_t *ctx, size_t ctx_len)
+{
+    int r = gnutls_prf_rfc5705(GSES(s)->g, strlen(label), label, ctx != NULL ? ctx_len : 0,
+                               (const char *)ctx, out_len, (char *)out);
+    if (r == 0)
+        return ANYDTLS_OK;
+    s->native_error = r;
+    anydtls_set_detail(s->detail, sizeof s->detail, gnutls_strerror(r));
+    return ANYDTLS_E_BACKEND;
+}
+
+static const char *gtls_cipher(const anydtls_session *s)
+{
+    return gnutls_ciphersuite_get(GSES(s)->g);
+}
+
+static const char *gtls_protocol(const anydtls_session *s)
+{
+    switch (gnutls_protocol_get_version(GSES(s)->g)) {
+    case GNUTLS_DTLS1_2:
+        return "DTLSv1.2";
+    case GNUTLS_DTLS1_0:
+        return "DTLSv1";
+    default:
+        return "unknown";
+    }
+}
+
+static int gtls_peer_cert_der(anydtls_session *s, uint8_t *der, size_t cap)
+{
+    unsigned n = 0;
+    const gnutls_datum_t *certs = gnutls_certificate_get_peers(GSES(s)->g, &n);
+    if (certs == NULL || n == 0)
+        return 0;
+    if (certs[0].size > INT32_MAX)
+        return ANYDTLS_E_BACKEND;
+    if (der == NULL)
+        return (int)certs[0].size;
+    if (certs[0].size > cap)
+        return ANYDTLS_E_MSG_TOO_BIG;
+    memcpy(der, certs[0].data, certs[0].size);
+    return (int)certs[0].size;
+}
+
+/* ---------------- crypto services ---------------- */
+
+static int gtls_random(uint8_t *buf, size_t len)
+{
+    return gnutls_rnd(GNUTLS_RND_KEY, buf, len) == 0 ? ANYDTLS_OK : ANYDTLS_E_BACKEND;
+}
+
+/* nettle (GnuTLS's own crypto) keeps the HMAC state on the stack: no
+ * allocation, safe in any thread. */
+static int gtls_hmac_sha256(const uint8_t *key, size_t key_len, const struct anydtls_iov *iov,
+                            size_t n_iov, uint8_t out[32])
+{
+    struct hmac_sha256_ctx ctx;
+    hmac_sha256_set_key(&ctx, key_len, key);
+    for (size_t i = 0; i < n_iov; i++)
+        hmac_sha256_update(&ctx, iov[i].n, iov[i].p);
+    hmac_sha256_digest(&ctx, SHA256_DIGEST_SIZE, out);
+    anydtls_wipe(&ctx, sizeof ctx);
+    return ANYDTLS_OK;
+}
+
+static const char *gtls_version(void)
+{
+    return gnutls_check_version(NULL);
+}
+
+const struct anydtls_backend anydtls_backend_driver = {
+    .name = "gnutls",
+    .caps = ANYDTLS_CAP_CERT | ANYDTLS_CAP_PSK | ANYDTLS_CAP_EXPORTER | ANYDTLS_CAP_MTU |
+            ANYDTLS_CAP_COOKIE,
+    .version = gtls_version,
+    .config_build = gtls_config_build,
+    .config_free = gtls_config_free,
+    .session_new = gtls_session_new,
+    .session_free = gtls_session_free,
+    .handshake = gtls_handshake,
+    .read = gtls_read,
+    .write = gtls_write,
+    .shutdown = gtls_shutdown,
+    .get_timeout = gtls_get_timeout,
+    .handle_timeout = gtls_handle_timeout,
+    .set_mtu = gtls_set_mtu,
+    .max_payload = gtls_max_payload,
+    .export_keying_material = gtls_export,
+    .cipher = gtls_cipher,
+    .protocol = gtls_protocol,
+    .peer_cert_der = gtls_peer_cert_der,
+    .random = gtls_random,
+    .hmac_sha256 = gtls_hmac_sha256,
+};
