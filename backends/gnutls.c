@@ -237,6 +237,10 @@ static int setup_verify(anydtls_session *s, gnutls_session_t g)
         if (cfg->ca_file == NULL && cfg->ca_pem.data == NULL)
             return 0;
         gnutls_certificate_server_set_request(g, GNUTLS_CERT_REQUIRE);
+        /* No CA names in the request, as OpenSSL by default: a GnuTLS client
+         * would otherwise keep back a certificate from another CA, and the
+         * failure would read "no certificate" instead of "untrusted". */
+        gnutls_certificate_send_x509_rdn_sequence(g, 1);
         gnutls_session_set_verify_cert(g, NULL, 0);
         return 0;
     }
@@ -362,7 +366,9 @@ static int map_result(anydtls_session *s, int err)
     if (!gnutls_error_is_fatal(err))
         return ANYDTLS_E_WANT_READ; /* a record was dropped; the session goes on */
     int code = failure_code(s, err);
-    int alert = anydtls_code_alert(code);
+    /* A missing client certificate is a handshake_failure, as OpenSSL says. */
+    int alert = err == GNUTLS_E_NO_CERTIFICATE_FOUND ? GNUTLS_A_HANDSHAKE_FAILURE
+                                                     : anydtls_code_alert(code);
     if (alert >= 0 && err != GNUTLS_E_FATAL_ALERT_RECEIVED)
         gnutls_alert_send(gs->g, GNUTLS_AL_FATAL, (gnutls_alert_description_t)alert);
     return anydtls_session_fail(s, code, err, gnutls_strerror(err));

@@ -83,6 +83,22 @@ int tap_done(void)
     return failed == 0 && run == planned ? 0 : 1;
 }
 
+const char *code_name(int code)
+{
+    static const char *const names[] = {
+        "ANYDTLS_OK",           "ANYDTLS_E_WANT_READ",      "ANYDTLS_E_WANT_WRITE",
+        "ANYDTLS_E_TIMEOUT",    "ANYDTLS_E_CLOSED",         "ANYDTLS_E_INVALID_ARG",
+        "ANYDTLS_E_NOMEM",      "ANYDTLS_E_UNSUPPORTED",    "ANYDTLS_E_IO",
+        "ANYDTLS_E_HANDSHAKE",  "ANYDTLS_E_CERT_UNTRUSTED", "ANYDTLS_E_CERT_EXPIRED",
+        "ANYDTLS_E_NAME_MISMATCH", "ANYDTLS_E_PSK_IDENTITY", "ANYDTLS_E_BAD_RECORD",
+        "ANYDTLS_E_MSG_TOO_BIG", "ANYDTLS_E_ALERT",         "ANYDTLS_E_BACKEND",
+        "ANYDTLS_E_PSK_KEY",    "ANYDTLS_E_CREDENTIALS",
+    };
+    if (code > 0 || -code >= (int)(sizeof names / sizeof names[0]))
+        return "(not an anydtls code)";
+    return names[-code];
+}
+
 /* ---------------- PKI and configurations ---------------- */
 
 const uint8_t test_psk_key[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
@@ -224,7 +240,7 @@ static bool pending(int rc)
     return rc == ANYDTLS_E_WANT_READ || rc == ANYDTLS_E_WANT_WRITE;
 }
 
-static double now_ms(void)
+double now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

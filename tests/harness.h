@@ -9,6 +9,11 @@
 #include <anydtls/anydtls.h>
 #include <stdbool.h>
 
+/* Monotonic milliseconds. */
+double now_ms(void);
+/* "ANYDTLS_E_CERT_UNTRUSTED" and the like, for tables and logs. */
+const char *code_name(int code);
+
 /* $ANYDTLS_PKI/name, in a static buffer (one of four rotating). */
 const char *pki(const char *name);
 /* Read a whole file into a malloc'd buffer (NUL-terminated). */

@@ -1,0 +1,356 @@
+/*
+ * Error conformance: one table of failure scenarios, each with the one code
+ * every backend must give.  The same program runs against every backend
+ * library; it also writes what it saw to conformance-BACKEND.txt so that
+ * tests/conformance.sh can prove the tables identical across backends.
+ */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NA 1 /* this side does not apply to the scenario */
+
+struct outcome {
+    int client, server;
+};
+
+/* ---------------- handshake scenarios ---------------- */
+
+static struct outcome handshake(anydtls_config *ccfg, anydtls_config *scfg)
+{
+    struct link l;
+    link_init(&l, ccfg, scfg, true);
+    link_handshake(&l);
+    struct outcome o = {l.crc, l.src};
+    if (l.crc != ANYDTLS_OK)
+        tap_diag("client: %s", anydtls_error_detail(l.c));
+    if (l.src != ANYDTLS_OK && l.s != NULL)
+        tap_diag("server: %s", anydtls_error_detail(l.s));
+    link_free(&l);
+    anydtls_config_free(ccfg);
+    anydtls_config_free(scfg);
+    return o;
+}
+
+static struct outcome unknown_ca(void)
+{
+    return handshake(client_cert_config("ca.pem", "localhost"),
+                     server_cert_config("rogue.pem", "rogue.key"));
+}
+
+static struct outcome wrong_name(void)
+{
+    return handshake(client_cert_config("ca.pem", "localhost"),
+                     server_cert_config("wrongname.pem", "wrongname.key"));
+}
+
+static struct outcome wrong_ip(void)
+{
+    return handshake(client_cert_config("ca.pem", "127.0.0.2"),
+                     server_cert_config("server.pem", "server.key"));
+}
+
+static struct outcome expired(void)
+{
+    return handshake(client_cert_config("ca.pem", "localhost"),
+                     server_cert_config("expired.pem", "expired.key"));
+}
+
+static struct outcome no_ca(void)
+{
+    anydtls_config *bare;
+    CHECK(anydtls_config_new(&bare, ANYDTLS_CLIENT));
+    fast_timers(bare);
+    return handshake(bare, server_cert_config("server.pem", "server.key"));
+}
+
+static struct outcome untrusted_client_cert(void)
+{
+    anydtls_config *scfg = server_cert_config("server.pem", "server.key");
+    CHECK(anydtls_config_set_ca_file(scfg, pki("ca.pem")));
+    anydtls_config *ccfg = client_cert_config("ca.pem", "localhost");
+    CHECK(anydtls_config_set_cert_file(ccfg, pki("rogue.pem"), pki("rogue.key")));
+    return handshake(ccfg, scfg);
+}
+
+static struct outcome missing_client_cert(void)
+{
+    anydtls_config *scfg = server_cert_config("server.pem", "server.key");
+    CHECK(anydtls_config_set_ca_file(scfg, pki("ca.pem")));
+    struct outcome o = handshake(client_cert_config("ca.pem", "localhost"), scfg);
+    return o;
+}
+
+static struct outcome unknown_identity(void)
+{
+    return handshake(client_psk_config("nobody", test_psk_key, sizeof test_psk_key),
+                     server_psk_config());
+}
+
+static struct outcome wrong_psk(void)
+{
+    static const uint8_t wrong[16] = {1, 2, 3};
+    struct outcome o =
+        handshake(client_psk_config(TEST_PSK_IDENTITY, wrong, sizeof wrong), server_psk_config());
+    /* DTLS drops the records that fail authentication silently: whether
+     * the server notices before the client gives up is not specified. */
+    o.server = NA;
+    return o;
+}
+
+static bool drop_all(void *user, int dir, int n, const uint8_t *d, size_t len)
+{
+    (void)dir, (void)n, (void)d, (void)len;
+    ++*(int *)user;
+    return false;
+}
+
+static int silent_sent;
+static double silent_ms;
+
+static struct outcome silent_peer(void)
+{
+    struct link l;
+    anydtls_config *ccfg = client_cert_config("ca.pem", "localhost");
+    anydtls_config *scfg = server_cert_config("server.pem", "server.key");
+    link_init(&l, ccfg, scfg, true);
+    l.filter = drop_all;
+    l.filter_user = &silent_sent;
+    double start = now_ms();
+    link_handshake(&l);
+    silent_ms = now_ms() - start;
+    struct outcome o = {l.crc, NA};
+    uint32_t ms = 7;
+    /* A failed session keeps its code and runs no timer. */
+    if (anydtls_handshake(l.c) != l.crc || anydtls_get_timeout(l.c, &ms) != 0 || ms != 0)
+        o.client = ANYDTLS_E_BACKEND;
+    link_free(&l);
+    anydtls_config_free(ccfg);
+    anydtls_config_free(scfg);
+    return o;
+}
+
+/* ---------------- established-session scenarios ---------------- */
+
+static struct link est;
+
+static void establish(void)
+{
+    link_init(&est, client_psk_config(TEST_PSK_IDENTITY, test_psk_key, sizeof test_psk_key),
+              server_psk_config(), false);
+    if (!link_handshake(&est))
+        tap_diag("could not establish the session for the data scenarios");
+}
+
+static struct outcome oversized_write(void)
+{
+    static uint8_t big[ANYDTLS_MTU_MAX];
+    int max = anydtls_max_payload(est.c);
+    return (struct outcome){anydtls_write(est.c, big, (size_t)max + 1), NA};
+}
+
+static struct outcome nothing_to_read(void)
+{
+    uint8_t buf[64];
+    return (struct outcome){anydtls_read(est.c, buf, sizeof buf), NA};
+}
+
+static struct outcome garbage_datagram(void)
+{
+    static const uint8_t garbage[] = {0x17, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 4, 1, 2, 3, 4};
+    uint8_t buf[64];
+    anydtls_memory_push(est.st, garbage, sizeof garbage);
+    anydtls_memory_push(est.st, (const uint8_t *)"x", 1);
+    struct outcome o = {NA, anydtls_read(est.s, buf, sizeof buf)};
+    if (!link_transfer(&est, true, "still usable"))
+        o.server = ANYDTLS_E_BACKEND;
+    return o;
+}
+
+static struct outcome close_notify(void)
+{
+    uint8_t buf[64];
+    int c = anydtls_shutdown(est.c);
+    link_pump(&est);
+    return (struct outcome){c, anydtls_read(est.s, buf, sizeof buf)};
+}
+
+/* ---------------- configuration and argument scenarios ---------------- */
+
+static int build_server(const char *cert, const char *key)
+{
+    anydtls_config *cfg;
+    CHECK(anydtls_config_new(&cfg, ANYDTLS_SERVER));
+    CHECK(anydtls_config_set_cert_file(cfg, pki(cert), pki(key)));
+    int rc = anydtls_config_build(cfg);
+    if (rc != ANYDTLS_OK && anydtls_config_error(cfg)[0] == '\0')
+        rc = ANYDTLS_E_BACKEND; /* a failed build must say why */
+    anydtls_config_free(cfg);
+    return rc;
+}
+
+static struct outcome missing_cert_file(void)
+{
+    return (struct outcome){NA, build_server("missing.pem", "server.key")};
+}
+
+static struct outcome mismatched_key(void)
+{
+    return (struct outcome){NA, build_server("server.pem", "client.key")};
+}
+
+static struct outcome garbage_ca(void)
+{
+    anydtls_config *cfg;
+    CHECK(anydtls_config_new(&cfg, ANYDTLS_CLIENT));
+    CHECK(anydtls_config_set_ca_mem(cfg, "not a PEM", 9));
+    int rc = anydtls_config_build(cfg);
+    anydtls_config_free(cfg);
+    return (struct outcome){rc, NA};
+}
+
+static struct outcome truncated_key(void)
+{
+    size_t clen, klen;
+    char *chain = slurp(pki("server.pem"), &clen), *key = slurp(pki("server.key"), &klen);
+    anydtls_config *cfg;
+    CHECK(anydtls_config_new(&cfg, ANYDTLS_SERVER));
+    CHECK(anydtls_config_set_cert_mem(cfg, chain, clen, key, klen / 2));
+    int rc = anydtls_config_build(cfg);
+    anydtls_config_free(cfg);
+    free(chain);
+    free(key);
+    return (struct outcome){NA, rc};
+}
+
+static struct outcome bad_cookie_key_length(void)
+{
+    anydtls_config *cfg;
+    CHECK(anydtls_config_new(&cfg, ANYDTLS_SERVER));
+    int rc = anydtls_config_set_cookie_key_length(cfg, 15);
+    if (rc == ANYDTLS_E_INVALID_ARG)
+        rc = anydtls_config_set_cookie_key_length(cfg, 65);
+    anydtls_config_free(cfg);
+    return (struct outcome){NA, rc};
+}
+
+static struct outcome write_before_handshake(void)
+{
+    anydtls_config *cfg = client_psk_config(TEST_PSK_IDENTITY, test_psk_key, 16);
+    anydtls_transport *t;
+    anydtls_session *s;
+    CHECK(anydtls_transport_new_memory(&t, 0));
+    CHECK(anydtls_session_new(&s, cfg, t));
+    int rc = anydtls_write(s, (const uint8_t *)"x", 1);
+    anydtls_session_free(s);
+    anydtls_transport_free(t);
+    anydtls_config_free(cfg);
+    return (struct outcome){rc, NA};
+}
+
+static struct outcome null_arguments(void)
+{
+    anydtls_config *cfg = NULL;
+    int rc = anydtls_config_new(NULL, ANYDTLS_CLIENT);
+    if (rc == ANYDTLS_E_INVALID_ARG)
+        rc = anydtls_handshake(NULL);
+    if (rc == ANYDTLS_E_INVALID_ARG)
+        rc = anydtls_config_set_timeouts(cfg, 5, 10);
+    return (struct outcome){rc, NA};
+}
+
+static struct outcome malformed_client_hello(void)
+{
+    anydtls_config *cfg = server_psk_config();
+    static const uint8_t junk[] = {22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 1, 0, 0};
+    uint8_t reply[ANYDTLS_HVR_MAX];
+    size_t rlen;
+    anydtls_prestate ps;
+    anydtls_addr peer;
+    CHECK(anydtls_addr_from_string(&peer, "127.0.0.1", 9));
+    int rc = anydtls_cookie_check(cfg, junk, sizeof junk, &peer, reply, sizeof reply, &rlen, &ps);
+    anydtls_config_free(cfg);
+    return (struct outcome){NA, rc};
+}
+
+/* ---------------- the table ---------------- */
+
+static const struct scenario {
+    const char *name;
+    struct outcome (*run)(void);
+    struct outcome want;
+} table[] = {
+    {"server certificate from an unknown CA", unknown_ca,
+     {ANYDTLS_E_CERT_UNTRUSTED, ANYDTLS_E_CERT_UNTRUSTED}},
+    {"server certificate for another name", wrong_name,
+     {ANYDTLS_E_NAME_MISMATCH, ANYDTLS_E_CERT_UNTRUSTED}},
+    {"server certificate for another IP address", wrong_ip,
+     {ANYDTLS_E_NAME_MISMATCH, ANYDTLS_E_CERT_UNTRUSTED}},
+    {"expired server certificate", expired, {ANYDTLS_E_CERT_EXPIRED, ANYDTLS_E_CERT_EXPIRED}},
+    {"client trusts no CA", no_ca, {ANYDTLS_E_CERT_UNTRUSTED, ANYDTLS_E_CERT_UNTRUSTED}},
+    {"client certificate from an unknown CA", untrusted_client_cert,
+     {ANYDTLS_E_CERT_UNTRUSTED, ANYDTLS_E_CERT_UNTRUSTED}},
+    {"client sends no certificate to a server that requires one", missing_client_cert,
+     {ANYDTLS_E_ALERT, ANYDTLS_E_CERT_UNTRUSTED}},
+    {"unknown PSK identity", unknown_identity, {ANYDTLS_E_PSK_IDENTITY, ANYDTLS_E_PSK_IDENTITY}},
+    {"wrong PSK key", wrong_psk, {ANYDTLS_E_PSK_KEY, NA}},
+    {"silent peer", silent_peer, {ANYDTLS_E_TIMEOUT, NA}},
+    {"write larger than the datagram payload", oversized_write, {ANYDTLS_E_MSG_TOO_BIG, NA}},
+    {"read with nothing received", nothing_to_read, {ANYDTLS_E_WANT_READ, NA}},
+    {"garbage and a runt datagram on an established session", garbage_datagram,
+     {NA, ANYDTLS_E_WANT_READ}},
+    {"close_notify", close_notify, {ANYDTLS_OK, ANYDTLS_E_CLOSED}},
+    {"missing certificate file", missing_cert_file, {NA, ANYDTLS_E_CREDENTIALS}},
+    {"key that does not match the certificate", mismatched_key, {NA, ANYDTLS_E_CREDENTIALS}},
+    {"CA that is not PEM", garbage_ca, {ANYDTLS_E_CREDENTIALS, NA}},
+    {"truncated key PEM", truncated_key, {NA, ANYDTLS_E_CREDENTIALS}},
+    {"cookie key length 15 and 65", bad_cookie_key_length, {NA, ANYDTLS_E_INVALID_ARG}},
+    {"write before the handshake", write_before_handshake, {ANYDTLS_E_INVALID_ARG, NA}},
+    {"NULL and out-of-range arguments", null_arguments, {ANYDTLS_E_INVALID_ARG, NA}},
+    {"malformed ClientHello to the cookie check", malformed_client_hello,
+     {NA, ANYDTLS_E_BAD_RECORD}},
+};
+
+#define N_SCENARIOS (sizeof table / sizeof table[0])
+
+static void check_side(FILE *out, const struct scenario *sc, const char *side, int got, int want)
+{
+    if (want == NA)
+        return;
+    is(got, want, "%s: %s gets %s", sc->name, side, code_name(want));
+    if (out != NULL)
+        fprintf(out, "%s | %s | %s\n", sc->name, side, code_name(got));
+}
+
+int main(void)
+{
+    int planned = 2;
+    for (size_t i = 0; i < N_SCENARIOS; i++)
+        planned += (table[i].want.client != NA) + (table[i].want.server != NA);
+    tap_plan(planned);
+    char path[256];
+    snprintf(path, sizeof path, "conformance-%s.txt", anydtls_backend_name());
+    FILE *out = fopen(path, "w");
+    establish();
+    for (size_t i = 0; i < N_SCENARIOS; i++) {
+        struct outcome got = table[i].run();
+        check_side(out, &table[i], "client", got.client, table[i].want.client);
+        check_side(out, &table[i], "server", got.server, table[i].want.server);
+    }
+    /* Timeouts of 20, 40, ... 640 ms: the budget ends at the sixth expiry,
+     * never sooner.  The backend may fold a late retransmission into the
+     * next one on a slow run (valgrind), so the count is an upper bound. */
+    ok(silent_sent >= 2 && silent_sent <= 6,
+       "silent peer: the first ClientHello and its retransmissions (%d datagrams, at most 6)",
+       silent_sent);
+    ok(silent_ms >= 1250, "silent peer: gave up only after the whole budget (%.0f ms, 1260 less clock rounding)",
+       silent_ms);
+    link_free(&est);
+    anydtls_config_free(est.ccfg);
+    anydtls_config_free(est.scfg);
+    if (out != NULL)
+        fclose(out);
+    return tap_done();
+}

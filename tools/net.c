@@ -1,0 +1,152 @@
+#define _POSIX_C_SOURCE 200809L
+#include "net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+double net_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int nonblocking_socket(int family)
+{
+    int fd = socket(family, SOCK_DGRAM, 0);
+    if (fd >= 0 && fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int net_bind(const char *host, unsigned port, anydtls_addr *bound)
+{
+    anydtls_addr a;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (port > 65535 || anydtls_addr_from_string(&a, host, (uint16_t)port) != ANYDTLS_OK ||
+        anydtls_addr_to_sockaddr(&a, &ss, &len) != ANYDTLS_OK) {
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = nonblocking_socket(a.family);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&ss, len) != 0)
+        goto fail;
+    len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0 ||
+        anydtls_addr_from_sockaddr(bound, (struct sockaddr *)&ss, len) != ANYDTLS_OK)
+        goto fail;
+    return fd;
+fail:;
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+}
+
+int net_connect(const char *host, unsigned port, anydtls_addr *peer)
+{
+    char service[8];
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    snprintf(service, sizeof service, "%u", port);
+    if (port == 0 || port > 65535 || getaddrinfo(host, service, &hints, &res) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
+        fd = nonblocking_socket(ai->ai_family);
+        if (fd < 0)
+            continue;
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+            anydtls_addr_from_sockaddr(peer, ai->ai_addr, ai->ai_addrlen) != ANYDTLS_OK) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+int net_wait(anydtls_session *s, int fd, int max_ms)
+{
+    uint32_t ms;
+    int timeout = max_ms;
+    bool timer = s != NULL && anydtls_get_timeout(s, &ms) == 1;
+    if (timer && (timeout < 0 || ms < (uint32_t)timeout))
+        timeout = (int)ms;
+    struct pollfd pfd = {fd, POLLIN, 0};
+    if (poll(&pfd, 1, timeout) == 0 && timer)
+        return anydtls_handle_timeout(s);
+    return ANYDTLS_OK;
+}
+
+int net_handshake(anydtls_session *s, int fd)
+{
+    for (;;) {
+        int rc = anydtls_handshake(s);
+        if (rc != ANYDTLS_E_WANT_READ && rc != ANYDTLS_E_WANT_WRITE)
+            return rc;
+        rc = net_wait(s, fd, 1000);
+        if (rc < 0)
+            return rc;
+    }
+}
+
+/* One received datagram through the cookie check; 1 when a session was
+ * created, 0 to go on, < 0 on failure. */
+static int accept_datagram(anydtls_config *cfg, int fd, anydtls_transport **t,
+                           anydtls_session **out, anydtls_addr *peer)
+{
+    uint8_t buf[4096], reply[ANYDTLS_HVR_MAX];
+    struct sockaddr_storage from;
+    socklen_t flen = sizeof from;
+    ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen);
+    if (n <= 0 || anydtls_addr_from_sockaddr(peer, (struct sockaddr *)&from, flen) != ANYDTLS_OK)
+        return 0;
+    anydtls_prestate ps;
+    size_t rlen;
+    int rc = anydtls_cookie_check(cfg, buf, (size_t)n, peer, reply, sizeof reply, &rlen, &ps);
+    if (rc == ANYDTLS_COOKIE_SEND_HVR)
+        sendto(fd, reply, rlen, 0, (struct sockaddr *)&from, flen);
+    if (rc != ANYDTLS_COOKIE_VERIFIED)
+        return rc < 0 && rc != ANYDTLS_E_BAD_RECORD ? rc : 0;
+    /* One peer at a time: the socket is connected to it for the session. */
+    if (connect(fd, (struct sockaddr *)&from, flen) != 0)
+        return ANYDTLS_E_IO;
+    rc = anydtls_transport_new_udp(t, fd);
+    if (rc == ANYDTLS_OK)
+        rc = anydtls_session_accept(out, cfg, *t, &ps);
+    return rc == ANYDTLS_OK ? 1 : rc;
+}
+
+int net_accept(anydtls_config *cfg, int fd, int max_ms, anydtls_transport **t,
+               anydtls_session **out, anydtls_addr *peer)
+{
+    double deadline = net_now_ms() + max_ms;
+    for (;;) {
+        int rc = accept_datagram(cfg, fd, t, out, peer);
+        if (rc != 0)
+            return rc < 0 ? rc : ANYDTLS_OK;
+        double left = deadline - net_now_ms();
+        if (max_ms >= 0 && left <= 0)
+            return ANYDTLS_E_TIMEOUT;
+        net_wait(NULL, fd, max_ms < 0 ? -1 : (int)left + 1);
+    }
+}
