@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* DTLS 1.2 only; PSK key exchanges next to the usual certificate ones. */
 #define PRIORITIES "NORMAL:-VERS-ALL:+VERS-DTLS1.2:+ECDHE-PSK:+PSK"
@@ -38,10 +37,6 @@ struct gtls_session {
     bool write_blocked; /* the transport refused the last send */
     bool handshake_done; /* gnutls_handshake returned 0 (maybe in a timeout) */
     bool psk_unknown; /* the lookup callback did not know the identity */
-    /* Our retransmission deadline (monotonic ms, 0: none).  GnuTLS's own
-     * gnutls_dtls_get_timeout() stays at 0 once a flight is acknowledged,
-     * which would make a non-blocking caller spin. */
-    uint64_t deadline;
 };
 
 #define GCFG(cfg) ((struct gtls_config *)(cfg)->native)
@@ -77,10 +72,7 @@ static ssize_t push_fn(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
 static ssize_t pull_fn(gnutls_transport_ptr_t ptr, void *buf, size_t cap)
 {
     anydtls_session *s = ptr;
-    int rc = anydtls_session_recv(s, buf, cap);
-    if (rc >= 0)
-        GSES(s)->deadline = 0; /* progress: the timer starts again */
-    return transport_result(s, rc);
+    return transport_result(s, anydtls_session_recv(s, buf, cap));
 }
 
 static int pull_timeout_fn(gnutls_transport_ptr_t ptr, unsigned int ms)
@@ -374,16 +366,10 @@ static int map_result(anydtls_session *s, int err)
     return anydtls_session_fail(s, code, err, gnutls_strerror(err));
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* One step of the handshake; done once, never again (a second
- * gnutls_handshake would start a renegotiation).  While it waits, a
- * retransmission timer runs: the current timeout of the budget rule. */
+ * gnutls_handshake would start a renegotiation).  While it waits, the
+ * common timer runs: gnutls_dtls_get_timeout() stays at 0 once a flight
+ * is acknowledged, which would make a non-blocking caller spin. */
 static int handshake_step(anydtls_session *s)
 {
     struct gtls_session *gs = GSES(s);
@@ -392,14 +378,12 @@ static int handshake_step(anydtls_session *s)
     int r = gnutls_handshake(gs->g);
     if (r == 0) {
         gs->handshake_done = true;
-        gs->deadline = 0;
+        anydtls_timer_stop(s);
         return ANYDTLS_OK;
     }
     int code = map_result(s, r);
-    bool waiting = code == ANYDTLS_E_WANT_READ || code == ANYDTLS_E_WANT_WRITE;
-    if (waiting && gs->deadline == 0)
-        gs->deadline =
-            now_ms() + (s->timer_ms != 0 ? s->timer_ms : s->cfg->timeout_initial_ms);
+    if (code == ANYDTLS_E_WANT_READ || code == ANYDTLS_E_WANT_WRITE)
+        anydtls_timer_arm(s);
     return code;
 }
 
@@ -430,26 +414,16 @@ static int gtls_shutdown(anydtls_session *s)
 
 static int gtls_get_timeout(anydtls_session *s, uint32_t *ms)
 {
-    struct gtls_session *gs = GSES(s);
-    if (gs->handshake_done || gs->deadline == 0)
-        return 0;
-    uint64_t now = now_ms();
-    *ms = now >= gs->deadline ? 0 : (uint32_t)(gs->deadline - now);
-    return 1;
+    return GSES(s)->handshake_done ? 0 : anydtls_timer_get(s, ms);
 }
 
 static int gtls_handle_timeout(anydtls_session *s)
 {
-    struct gtls_session *gs = GSES(s);
-    if (gs->handshake_done || gs->deadline == 0 || now_ms() < gs->deadline)
-        return ANYDTLS_OK; /* nothing due */
-    uint32_t current = s->timer_ms != 0 ? s->timer_ms : s->cfg->timeout_initial_ms;
-    uint32_t next = anydtls_timer_next(s->cfg, current);
-    if (next == 0)
-        return anydtls_session_fail(s, anydtls_timeout_code(s), 0,
-                                    "retransmission budget exhausted");
-    s->timer_ms = next;
-    gs->deadline = 0; /* re-armed with the doubled timeout by the step */
+    if (GSES(s)->handshake_done)
+        return ANYDTLS_OK;
+    int due = anydtls_timer_expire(s);
+    if (due <= 0)
+        return due;
     int code = handshake_step(s); /* GnuTLS retransmits the flight if it is due */
     return code == ANYDTLS_E_WANT_READ || code == ANYDTLS_E_WANT_WRITE ? ANYDTLS_OK : code;
 }

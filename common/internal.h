@@ -93,6 +93,7 @@ struct anydtls_session {
     uint8_t cookie[ANYDTLS_COOKIE_LEN];
     bool from_cookie;
     uint32_t timer_ms;   /* current retransmission timeout, 0 when idle */
+    uint64_t deadline;   /* common timer (drivers without their own): 0 none */
     bool psk_used;       /* a PSK was handed to the backend */
     bool epoch1_seen;    /* an encrypted record crossed during the handshake */
     void *native;        /* backend state (SSL *, ...) */
@@ -174,5 +175,15 @@ int anydtls_timeout_code(const anydtls_session *s);
 /* The retransmission timeout that follows prev_ms (0: the first one), or 0
  * when the budget of cfg is exhausted. */
 uint32_t anydtls_timer_next(const anydtls_config *cfg, uint32_t prev_ms);
+/* A retransmission deadline kept by the common code, for backends whose
+ * own timer cannot be asked reliably.  Arm: start it (if not running) with
+ * the current timeout; it stops when a datagram arrives (common/io.c). */
+void anydtls_timer_arm(anydtls_session *s);
+void anydtls_timer_stop(anydtls_session *s);
+/* 1 and *ms when running, else 0. */
+int anydtls_timer_get(const anydtls_session *s, uint32_t *ms);
+/* 0: not due; 1: due, the timeout doubled (retransmit now, then arm);
+ * < 0: the budget is exhausted and the session failed with that code. */
+int anydtls_timer_expire(anydtls_session *s);
 
 #endif /* ANYDTLS_INTERNAL_H */

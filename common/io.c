@@ -32,7 +32,9 @@ int anydtls_session_recv(anydtls_session *s, uint8_t *buf, size_t cap)
     }
     if (rc < 0)
         return rc;
-    s->timer_ms = 0; /* the peer is alive: the retransmission budget starts again */
+    /* The peer is alive: the retransmission budget starts again. */
+    s->timer_ms = 0;
+    s->deadline = 0;
     if (!s->established)
         anydtls_note_datagram(s, buf, (size_t)rc);
     return rc;
