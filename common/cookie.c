@@ -18,7 +18,6 @@
 #define CT_HANDSHAKE 22
 #define HT_CLIENT_HELLO 1
 #define HT_HELLO_VERIFY_REQUEST 3
-#define PEER_ENC_LEN 19
 
 /* The parts of a ClientHello the cookie covers. */
 struct client_hello {
@@ -112,9 +111,9 @@ static int parse_client_hello(const uint8_t *dgram, size_t len, struct client_he
     return 0;
 }
 
-static void encode_peer(const anydtls_addr *peer, uint8_t out[PEER_ENC_LEN])
+void anydtls_cookie_peer_bytes(const anydtls_addr *peer, uint8_t out[ANYDTLS_PEER_ENC_LEN])
 {
-    memset(out, 0, PEER_ENC_LEN);
+    memset(out, 0, ANYDTLS_PEER_ENC_LEN);
     out[0] = peer->family == AF_INET6 ? 6 : 4;
     memcpy(out + 1, peer->addr, peer->family == AF_INET6 ? 16 : 4);
     out[17] = (uint8_t)(peer->port >> 8);
@@ -125,7 +124,7 @@ static int compute_cookie(const uint8_t *key, size_t key_len, const uint8_t *pee
                           const struct client_hello *ch, uint8_t out[ANYDTLS_COOKIE_LEN])
 {
     const struct anydtls_iov iov[] = {
-        {peer_enc, PEER_ENC_LEN}, {ch->version, 2}, {ch->random, 32}, ch->session_id,
+        {peer_enc, ANYDTLS_PEER_ENC_LEN}, {ch->version, 2}, {ch->random, 32}, ch->session_id,
         ch->suites, ch->compression,
     };
     return anydtls_backend_driver.hmac_sha256(key, key_len, iov, sizeof iov / sizeof iov[0],
@@ -253,8 +252,8 @@ int anydtls_cookie_check(anydtls_config *cfg, const uint8_t *dgram, size_t len,
     struct client_hello ch;
     if (parse_client_hello(dgram, len, &ch) != 0)
         return ANYDTLS_E_BAD_RECORD;
-    uint8_t peer_enc[PEER_ENC_LEN], key_index = 0;
-    encode_peer(peer, peer_enc);
+    uint8_t peer_enc[ANYDTLS_PEER_ENC_LEN], key_index = 0;
+    anydtls_cookie_peer_bytes(peer, peer_enc);
     int ok = verify_cookie(&cfg->cookie, peer_enc, &ch, &key_index);
     if (ok < 0)
         return ok;

@@ -49,21 +49,6 @@ int anydtls_alert_code(int alert)
     }
 }
 
-void anydtls_note_datagram(anydtls_session *s, const uint8_t *p, size_t n)
-{
-    /* Walk the records of the datagram: type(1) version(2) epoch(2)
-     * seq(6) length(2) fragment. */
-    while (n >= 13) {
-        size_t len = ((size_t)p[11] << 8) | p[12];
-        if (((p[3] << 8) | p[4]) != 0)
-            s->epoch1_seen = true;
-        if (len > n - 13)
-            break;
-        p += 13 + len;
-        n -= 13 + len;
-    }
-}
-
 int anydtls_timeout_code(const anydtls_session *s)
 {
     return s->psk_used && s->epoch1_seen ? ANYDTLS_E_PSK_KEY : ANYDTLS_E_TIMEOUT;

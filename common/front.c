@@ -39,6 +39,7 @@ static int session_create(anydtls_session **out, anydtls_config *cfg, anydtls_tr
     s->transport = t;
     s->mtu = cfg->mtu;
     s->alert = -1;
+    s->peer_msg_seq = -1;
     if (ps != NULL) {
         rc = ANYDTLS_E_NOMEM;
         s->first_dgram = malloc(ps->hello_len);

@@ -96,6 +96,10 @@ struct anydtls_session {
     uint64_t deadline;   /* common timer (drivers without their own): 0 none */
     bool psk_used;       /* a PSK was handed to the backend */
     bool epoch1_seen;    /* an encrypted record crossed during the handshake */
+    uint16_t peer_epoch; /* highest epoch the peer has sent in */
+    int peer_msg_seq;    /* highest handshake message_seq seen in epoch 0 */
+    uint64_t out_seq0;   /* next record sequence number of ours in epoch 0 */
+    bool out_encrypted;  /* we have sent a record in epoch 1 or later */
     void *native;        /* backend state (SSL *, ...) */
 };
 
@@ -156,6 +160,10 @@ int anydtls_session_ready(anydtls_session *s, unsigned ms);
 
 /* ---- cookie keys (common/cookie.c) ---- */
 int anydtls_cookie_keys_init(struct anydtls_cookie_keys *k, size_t len);
+/* The canonical, zero-initialised encoding of a peer that cookies bind:
+ * family (4 or 6), 16 address bytes, port (big-endian). */
+#define ANYDTLS_PEER_ENC_LEN 19
+void anydtls_cookie_peer_bytes(const anydtls_addr *peer, uint8_t out[ANYDTLS_PEER_ENC_LEN]);
 void anydtls_cookie_keys_wipe(struct anydtls_cookie_keys *k);
 
 /* ---- uniform error mapping (common/errors.c) ---- */
@@ -164,8 +172,14 @@ int anydtls_alert_code(int alert);
 /* The fatal alert a driver sends when it fails a handshake with code
  * itself (-1: none), so that every backend tells its peer the same. */
 int anydtls_code_alert(int code);
-/* Called by drivers for every datagram in or out during the handshake. */
-void anydtls_note_datagram(anydtls_session *s, const uint8_t *p, size_t n);
+/* Called for every datagram in or out during the handshake; returns true
+ * when an incoming one carries progress (a new epoch or a handshake message
+ * not seen before), false for retransmissions and anything else. */
+bool anydtls_note_datagram(anydtls_session *s, const uint8_t *p, size_t n, bool incoming);
+/* Send a fatal alert as a plaintext epoch-0 record, for drivers whose
+ * library fails a handshake without telling the peer.  Only before any
+ * record of ours was encrypted. */
+void anydtls_send_plain_alert(anydtls_session *s, int alert);
 /* The code for a handshake whose retransmission budget ran out: a PSK
  * handshake that reached the encrypted Finished but never completed means
  * the keys differ (DTLS drops records that fail authentication silently). */

@@ -6,10 +6,64 @@
 
 #define RECORD_HEADER 13
 
+static uint64_t get_uint(const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+    while (n--)
+        v = (v << 8) | *p++;
+    return v;
+}
+
+bool anydtls_note_datagram(anydtls_session *s, const uint8_t *p, size_t n, bool incoming)
+{
+    bool progress = false;
+    /* Each record: type(1) version(2) epoch(2) seq(6) length(2) fragment;
+     * a handshake fragment starts with type(1) length(3) message_seq(2). */
+    while (n >= 13) {
+        size_t len = (size_t)get_uint(p + 11, 2);
+        uint16_t epoch = (uint16_t)get_uint(p + 3, 2);
+        if (len > n - 13)
+            break;
+        if (epoch != 0)
+            s->epoch1_seen = true;
+        if (epoch != 0 && !incoming)
+            s->out_encrypted = true;
+        if (!incoming && epoch == 0 && get_uint(p + 5, 6) >= s->out_seq0)
+            s->out_seq0 = get_uint(p + 5, 6) + 1;
+        if (incoming && epoch > s->peer_epoch) {
+            s->peer_epoch = epoch;
+            progress = true;
+        }
+        if (incoming && epoch == 0 && p[0] == 22 && len >= 12 &&
+            (int)get_uint(p + 13 + 4, 2) > s->peer_msg_seq) {
+            s->peer_msg_seq = (int)get_uint(p + 13 + 4, 2);
+            progress = true;
+        }
+        p += 13 + len;
+        n -= 13 + len;
+    }
+    return progress;
+}
+
+void anydtls_send_plain_alert(anydtls_session *s, int alert)
+{
+    uint8_t rec[15] = {21, 0xFE, 0xFD, 0, 0};
+    if (s->out_encrypted || alert < 0 || alert > 255)
+        return;
+    for (int i = 0; i < 6; i++)
+        rec[5 + i] = (uint8_t)(s->out_seq0 >> (8 * (5 - i)));
+    rec[12] = 2;
+    rec[13] = 2; /* fatal */
+    rec[14] = (uint8_t)alert;
+    s->out_seq0++;
+    (void)anydtls_transport_send(s->transport, rec, sizeof rec);
+}
+
+
 int anydtls_session_send(anydtls_session *s, const uint8_t *buf, size_t len)
 {
     if (!s->established)
-        anydtls_note_datagram(s, buf, len);
+        anydtls_note_datagram(s, buf, len, false);
     return anydtls_transport_send(s->transport, buf, len);
 }
 
@@ -32,11 +86,13 @@ int anydtls_session_recv(anydtls_session *s, uint8_t *buf, size_t cap)
     }
     if (rc < 0)
         return rc;
-    /* The peer is alive: the retransmission budget starts again. */
-    s->timer_ms = 0;
-    s->deadline = 0;
-    if (!s->established)
-        anydtls_note_datagram(s, buf, (size_t)rc);
+    /* Progress of the peer starts the retransmission budget again; its
+     * retransmissions do not (two peers that answer each other's
+     * retransmissions would otherwise never give up). */
+    if (!s->established && anydtls_note_datagram(s, buf, (size_t)rc, true)) {
+        s->timer_ms = 0;
+        s->deadline = 0;
+    }
     return rc;
 }
 
