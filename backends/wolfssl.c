@@ -1,0 +1,695 @@
+/*
+ * The wolfSSL driver.  The only file of anydtls that includes a wolfSSL
+ * header; it uses wolfSSL's own names only, never its OpenSSL
+ * compatibility layer (whose symbols collide with libssl's).
+ *
+ * Cookies: wolfSSL 5.5 checks a DTLS 1.2 cookie itself, with a secret per
+ * WOLFSSL object, as HMAC-SHA256(secret, peer bytes || client version ||
+ * random || session id || cipher suites || compression): the common
+ * construction.  After the common check verifies a ClientHello, the new
+ * object gets the key that verified and the same canonical peer bytes, and
+ * accepts the ClientHello at once.  Nothing of wolfSSL exists before that.
+ */
+#include "internal.h"
+
+#include <wolfssl/options.h>
+
+#include <wolfssl/error-ssl.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/wolfcrypt/hmac.h>
+#include <wolfssl/wolfcrypt/random.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* AEAD suites only (see too_short_record), certificates and PSK. */
+#define CIPHERS                                                                        \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"                     \
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"                       \
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305:"                         \
+    "ECDHE-PSK-CHACHA20-POLY1305:PSK-AES128-GCM-SHA256:PSK-AES256-GCM-SHA384:"         \
+    "PSK-CHACHA20-POLY1305"
+
+struct wolf_config {
+    WOLFSSL_CTX *ctx;
+};
+
+/* A server's last flight (ChangeCipherSpec + Finished), kept to answer the
+ * client's retransmission: wolfSSL drops that retransmission once its
+ * handshake is done and never resends the flight itself. */
+#define FLIGHT_MAX 512
+
+struct wolf_session {
+    WOLFSSL *ssl;
+    bool io_error;
+    bool write_blocked;
+    bool psk_unknown;
+    uint16_t flight_len; /* bytes in flight: 2-byte length + datagram, ... */
+    bool flight_overflow;
+    uint8_t flight[FLIGHT_MAX];
+};
+
+#define WCFG(cfg) ((struct wolf_config *)(cfg)->native)
+#define WSES(s) ((struct wolf_session *)(s)->native)
+
+static int config_fail(anydtls_config *cfg, int code, const char *what, int err)
+{
+    char msg[120] = "";
+    if (err != 0)
+        wolfSSL_ERR_error_string_n((unsigned long)err, msg, sizeof msg);
+    snprintf(cfg->error, sizeof cfg->error, "%s%s%s", what, msg[0] ? ": " : "", msg);
+    return code;
+}
+
+/* ---------------- I/O callbacks ---------------- */
+
+static int io_result(anydtls_session *s, int rc, int would_block)
+{
+    if (rc >= 0)
+        return rc;
+    if (rc == ANYDTLS_E_WANT_READ || rc == ANYDTLS_E_WANT_WRITE)
+        return would_block;
+    WSES(s)->io_error = true;
+    return WOLFSSL_CBIO_ERR_GENERAL;
+}
+
+/* Keep what the server sends after the last datagram it received. */
+static void flight_add(struct wolf_session *ws, const uint8_t *d, size_t n)
+{
+    if (ws->flight_overflow || n > FLIGHT_MAX - 2u - ws->flight_len) {
+        ws->flight_overflow = true;
+        return;
+    }
+    ws->flight[ws->flight_len] = (uint8_t)(n >> 8);
+    ws->flight[ws->flight_len + 1] = (uint8_t)n;
+    memcpy(ws->flight + ws->flight_len + 2, d, n);
+    ws->flight_len = (uint16_t)(ws->flight_len + 2 + n);
+}
+
+static void flight_resend(anydtls_session *s)
+{
+    struct wolf_session *ws = WSES(s);
+    for (size_t i = 0; !ws->flight_overflow && i + 2 <= ws->flight_len;) {
+        size_t n = ((size_t)ws->flight[i] << 8) | ws->flight[i + 1];
+        (void)anydtls_session_send(s, ws->flight + i + 2, n);
+        i += 2 + n;
+    }
+}
+
+/* An epoch-0 handshake record after our handshake: the client did not get
+ * our last flight and sends its own again. */
+static bool is_peer_retransmission(const uint8_t *p, size_t n)
+{
+    return n >= 13 && p[0] == 22 && p[3] == 0 && p[4] == 0;
+}
+
+static int io_send(WOLFSSL *ssl, char *buf, int len, void *ctx)
+{
+    (void)ssl;
+    anydtls_session *s = ctx;
+    if (s->cfg->role == ANYDTLS_SERVER && !s->established)
+        flight_add(WSES(s), (const uint8_t *)buf, (size_t)len);
+    int rc = anydtls_session_send(s, (const uint8_t *)buf, (size_t)len);
+    WSES(s)->write_blocked = rc == ANYDTLS_E_WANT_WRITE;
+    return io_result(s, rc, WOLFSSL_CBIO_ERR_WANT_WRITE);
+}
+
+/* wolfSSL 5.5 fails the whole session (SANITY_CIPHER_E, sticky) on an
+ * encrypted record shorter than the cipher's tag and explicit nonce,
+ * instead of dropping it as DTLS wants; such datagrams are dropped here.
+ * The cipher list holds AEAD suites only, so the minimum is known. */
+static bool too_short_record(anydtls_session *s, const uint8_t *p, size_t n)
+{
+    int suite = wolfSSL_get_current_cipher_suite(WSES(s)->ssl);
+    if (suite < 0)
+        return false;
+    const char *name = wolfSSL_get_cipher_name_iana_from_suite((byte)(suite >> 8), (byte)suite);
+    size_t min = name != NULL && strstr(name, "CHACHA20") != NULL ? 16 : 24;
+    while (n >= 13) {
+        size_t len = ((size_t)p[11] << 8) | p[12];
+        if ((p[3] | p[4]) != 0 && len < min)
+            return true;
+        if (len > n - 13)
+            break;
+        p += 13 + len;
+        n -= 13 + len;
+    }
+    return false;
+}
+
+static int io_recv(WOLFSSL *ssl, char *buf, int len, void *ctx)
+{
+    (void)ssl;
+    anydtls_session *s = ctx;
+    struct wolf_session *ws = WSES(s);
+    int rc;
+    for (;;) {
+        rc = anydtls_session_recv(s, (uint8_t *)buf, (size_t)len);
+        if (rc <= 0)
+            break;
+        if (s->established && ws->flight_len > 0 &&
+            is_peer_retransmission((const uint8_t *)buf, (size_t)rc)) {
+            flight_resend(s);
+            continue;
+        }
+        if (!s->established) {
+            ws->flight_len = 0; /* the flight we keep comes after this */
+            ws->flight_overflow = false;
+        } else if (ws->flight_len > 0 && ((const uint8_t *)buf)[0] == 23) {
+            ws->flight_len = 0; /* application data: the client has our flight */
+        }
+        if (!too_short_record(s, (const uint8_t *)buf, (size_t)rc))
+            break;
+    }
+    return io_result(s, rc, WOLFSSL_CBIO_ERR_WANT_READ);
+}
+
+/* ---------------- PSK callbacks ---------------- */
+
+static unsigned int psk_client_cb(WOLFSSL *ssl, const char *hint, char *identity,
+                                  unsigned int max_identity_len, unsigned char *key,
+                                  unsigned int max_key_len)
+{
+    (void)hint;
+    anydtls_session *s = wolfSSL_get_ex_data(ssl, 0);
+    const anydtls_config *cfg = s->cfg;
+    size_t id_len = strlen(cfg->psk_identity);
+    if (cfg->psk_key.len > max_key_len || id_len + 1 > max_identity_len)
+        return 0;
+    memcpy(identity, cfg->psk_identity, id_len + 1);
+    memcpy(key, cfg->psk_key.data, cfg->psk_key.len);
+    s->psk_used = true;
+    return (unsigned int)cfg->psk_key.len;
+}
+
+static unsigned int psk_server_cb(WOLFSSL *ssl, const char *identity, unsigned char *key,
+                                  unsigned int max_key_len)
+{
+    anydtls_session *s = wolfSSL_get_ex_data(ssl, 0);
+    const anydtls_config *cfg = s->cfg;
+    uint8_t buf[ANYDTLS_PSK_MAX];
+    int n = -1;
+    if (identity != NULL && strlen(identity) <= ANYDTLS_PSK_IDENTITY_MAX)
+        n = cfg->psk_lookup(cfg->psk_user, identity, buf, sizeof buf);
+    if (n <= 0 || (size_t)n > sizeof buf || (unsigned)n > max_key_len) {
+        anydtls_wipe(buf, sizeof buf);
+        WSES(s)->psk_unknown = true;
+        return 0;
+    }
+    memcpy(key, buf, (size_t)n);
+    anydtls_wipe(buf, sizeof buf);
+    snprintf(s->psk_identity, sizeof s->psk_identity, "%s", identity);
+    s->psk_used = true;
+    return (unsigned int)n;
+}
+
+/* ---------------- configuration ---------------- */
+
+/* ---- does the private key belong to the certificate? ----
+ * wolfSSL_CTX_check_private_key() of Debian's 5.5.4 accepts any P-256 key
+ * for any P-256 certificate (its wc_ecc_check_key() does not compare the
+ * pair).  For ECC we compare the public point derived from the private key
+ * with the certificate's; other key types keep wolfSSL's own check. */
+
+#define PEM_MAX 65536
+
+static int read_pem(const char *path, const struct anydtls_bytes *mem, uint8_t *buf, int *len)
+{
+    if (path == NULL) {
+        if (mem->len > PEM_MAX)
+            return -1;
+        memcpy(buf, mem->data, mem->len);
+        *len = (int)mem->len;
+        return 0;
+    }
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return -1;
+    *len = (int)fread(buf, 1, PEM_MAX, f);
+    fclose(f);
+    return *len > 0 ? 0 : -1;
+}
+
+/* The uncompressed public point of an ECC key: from a certificate (cert
+ * true) or a private key; 0 when it is not an ECC key. */
+static word32 public_point(uint8_t *der, int der_len, bool cert, uint8_t *out, word32 cap)
+{
+    ecc_key key;
+    word32 idx = 0, n = cap;
+    uint8_t spki[256];
+    int spki_len = sizeof spki;
+    if (wc_ecc_init(&key) != 0)
+        return 0;
+    int r = -1;
+    if (cert) {
+        WOLFSSL_X509 *x = wolfSSL_X509_d2i(NULL, der, der_len);
+        if (x != NULL && wolfSSL_X509_get_pubkey_buffer(x, spki, &spki_len) == WOLFSSL_SUCCESS)
+            r = wc_EccPublicKeyDecode(spki, &idx, &key, (word32)spki_len);
+        wolfSSL_X509_free(x);
+    } else {
+        /* PKCS#8 moves idx to the key inside; a bare SEC1 key starts at 0. */
+        if (wc_GetPkcs8TraditionalOffset(der, &idx, (word32)der_len) < 0)
+            idx = 0;
+        r = wc_EccPrivateKeyDecode(der, &idx, &key, (word32)der_len);
+        if (r == 0)
+            r = wc_ecc_make_pub(&key, NULL);
+    }
+    if (r == 0)
+        r = wc_ecc_export_x963(&key, out, &n);
+    wc_ecc_free(&key);
+    return r == 0 ? n : 0;
+}
+
+static bool ecc_pair_mismatch(const anydtls_config *cfg)
+{
+    uint8_t *pem = malloc(PEM_MAX), *der = malloc(PEM_MAX);
+    uint8_t cert_pt[133], key_pt[133];
+    int len, der_len;
+    word32 cn = 0, kn = 0;
+    if (pem != NULL && der != NULL && read_pem(cfg->cert_file, &cfg->cert_pem, pem, &len) == 0 &&
+        (der_len = wc_CertPemToDer(pem, len, der, PEM_MAX, CERT_TYPE)) > 0)
+        cn = public_point(der, der_len, true, cert_pt, sizeof cert_pt);
+    if (cn > 0 && read_pem(cfg->key_file, &cfg->key_pem, pem, &len) == 0 &&
+        (der_len = wc_KeyPemToDer(pem, len, der, PEM_MAX, NULL)) > 0)
+        kn = public_point(der, der_len, false, key_pt, sizeof key_pt);
+    anydtls_wipe(pem, pem != NULL ? PEM_MAX : 0);
+    anydtls_wipe(der, der != NULL ? PEM_MAX : 0);
+    free(pem);
+    free(der);
+    return cn > 0 && (kn != cn || memcmp(cert_pt, key_pt, cn) != 0);
+}
+
+static int load_credentials(anydtls_config *cfg, WOLFSSL_CTX *ctx)
+{
+    int r = WOLFSSL_SUCCESS;
+    if (cfg->cert_file != NULL) {
+        r = wolfSSL_CTX_use_certificate_chain_file(ctx, cfg->cert_file);
+        if (r == WOLFSSL_SUCCESS)
+            r = wolfSSL_CTX_use_PrivateKey_file(ctx, cfg->key_file, WOLFSSL_FILETYPE_PEM);
+    }
+    if (r == WOLFSSL_SUCCESS && cfg->cert_pem.data != NULL) {
+        r = wolfSSL_CTX_use_certificate_chain_buffer_format(
+            ctx, cfg->cert_pem.data, (long)cfg->cert_pem.len, WOLFSSL_FILETYPE_PEM);
+        if (r == WOLFSSL_SUCCESS)
+            r = wolfSSL_CTX_use_PrivateKey_buffer(ctx, cfg->key_pem.data, (long)cfg->key_pem.len,
+                                                  WOLFSSL_FILETYPE_PEM);
+    }
+    if (r == WOLFSSL_SUCCESS && (cfg->cert_file != NULL || cfg->cert_pem.data != NULL)) {
+        r = wolfSSL_CTX_check_private_key(ctx);
+        if (r == WOLFSSL_SUCCESS && ecc_pair_mismatch(cfg))
+            return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "private key does not match certificate",
+                               0);
+    }
+    if (r != WOLFSSL_SUCCESS)
+        return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "cannot load certificate or key", r);
+    if (cfg->ca_file != NULL)
+        r = wolfSSL_CTX_load_verify_locations(ctx, cfg->ca_file, NULL);
+    if (r == WOLFSSL_SUCCESS && cfg->ca_pem.data != NULL)
+        r = wolfSSL_CTX_load_verify_buffer(ctx, cfg->ca_pem.data, (long)cfg->ca_pem.len,
+                                           WOLFSSL_FILETYPE_PEM);
+    if (r != WOLFSSL_SUCCESS)
+        return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "cannot load CA", r);
+    return ANYDTLS_OK;
+}
+
+static void setup_verify(anydtls_config *cfg, WOLFSSL_CTX *ctx)
+{
+    int mode = WOLFSSL_VERIFY_NONE;
+    bool have_ca = cfg->ca_file != NULL || cfg->ca_pem.data != NULL;
+    if (cfg->verify == ANYDTLS_VERIFY_PEER && cfg->role == ANYDTLS_CLIENT)
+        mode = WOLFSSL_VERIFY_PEER;
+    if (cfg->verify == ANYDTLS_VERIFY_PEER && cfg->role == ANYDTLS_SERVER && have_ca)
+        mode = WOLFSSL_VERIFY_PEER | WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+    wolfSSL_CTX_set_verify(ctx, mode, NULL);
+}
+
+static void setup_psk(anydtls_config *cfg, WOLFSSL_CTX *ctx)
+{
+    if (cfg->role == ANYDTLS_CLIENT && cfg->psk_key.data != NULL)
+        wolfSSL_CTX_set_psk_client_callback(ctx, psk_client_cb);
+    if (cfg->role == ANYDTLS_SERVER && cfg->psk_lookup != NULL) {
+        wolfSSL_CTX_set_psk_server_callback(ctx, psk_server_cb);
+        if (cfg->psk_identity != NULL)
+            wolfSSL_CTX_use_psk_identity_hint(ctx, cfg->psk_identity);
+    }
+}
+
+static void wolf_config_free(anydtls_config *cfg)
+{
+    struct wolf_config *wc = WCFG(cfg);
+    if (wc == NULL)
+        return;
+    if (wc->ctx != NULL)
+        wolfSSL_CTX_free(wc->ctx);
+    free(wc);
+    cfg->native = NULL;
+    wolfSSL_Cleanup();
+}
+
+static int wolf_config_build(anydtls_config *cfg)
+{
+    if (wolfSSL_Init() != WOLFSSL_SUCCESS)
+        return config_fail(cfg, ANYDTLS_E_BACKEND, "cannot initialise wolfSSL", 0);
+    struct wolf_config *wc = calloc(1, sizeof *wc);
+    if (wc == NULL) {
+        wolfSSL_Cleanup();
+        return config_fail(cfg, ANYDTLS_E_NOMEM, "out of memory", 0);
+    }
+    cfg->native = wc;
+    int rc = ANYDTLS_E_NOMEM;
+    WOLFSSL_METHOD *method = cfg->role == ANYDTLS_CLIENT ? wolfDTLSv1_2_client_method()
+                                                         : wolfDTLSv1_2_server_method();
+    wc->ctx = method != NULL ? wolfSSL_CTX_new(method) : NULL;
+    if (wc->ctx == NULL) {
+        rc = config_fail(cfg, rc, "cannot create wolfSSL context", 0);
+        goto fail;
+    }
+    if (wolfSSL_CTX_set_cipher_list(wc->ctx, CIPHERS) != WOLFSSL_SUCCESS) {
+        rc = config_fail(cfg, ANYDTLS_E_BACKEND, "cannot set the cipher list", 0);
+        goto fail;
+    }
+    if ((rc = load_credentials(cfg, wc->ctx)) != ANYDTLS_OK)
+        goto fail;
+    setup_verify(cfg, wc->ctx);
+    setup_psk(cfg, wc->ctx);
+    wolfSSL_CTX_SetIORecv(wc->ctx, io_recv);
+    wolfSSL_CTX_SetIOSend(wc->ctx, io_send);
+    return ANYDTLS_OK;
+fail:
+    wolf_config_free(cfg);
+    return rc;
+}
+
+/* ---------------- sessions ---------------- */
+
+static void wolf_session_free(anydtls_session *s)
+{
+    struct wolf_session *ws = WSES(s);
+    if (ws == NULL)
+        return;
+    if (ws->ssl != NULL)
+        wolfSSL_free(ws->ssl);
+    free(ws);
+    s->native = NULL;
+}
+
+/* The peer name check: a DNS name or an IP address. */
+static int setup_peer_name(anydtls_session *s, WOLFSSL *ssl)
+{
+    const char *name = s->cfg->peer_name;
+    unsigned char ip[16];
+    char text[48];
+    if (name == NULL || s->cfg->verify != ANYDTLS_VERIFY_PEER)
+        return WOLFSSL_SUCCESS;
+    /* wolfSSL compares IP addresses as text, in the form it prints the
+     * certificate's: dotted IPv4, eight groups of four hex digits IPv6. */
+    if (inet_pton(AF_INET, name, ip) == 1) {
+        snprintf(text, sizeof text, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
+        return wolfSSL_X509_VERIFY_PARAM_set1_ip_asc(wolfSSL_get0_param(ssl), text);
+    }
+    if (inet_pton(AF_INET6, name, ip) == 1) {
+        for (int i = 0; i < 8; i++)
+            snprintf(text + 5 * i, sizeof text - 5 * (size_t)i, "%02X%02X%s", ip[2 * i],
+                     ip[2 * i + 1], i < 7 ? ":" : "");
+        return wolfSSL_X509_VERIFY_PARAM_set1_ip_asc(wolfSSL_get0_param(ssl), text);
+    }
+    int r = wolfSSL_check_domain_name(ssl, name);
+    if (r == WOLFSSL_SUCCESS)
+        r = wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, name, (unsigned short)strlen(name));
+    return r;
+}
+
+/* A server session for a verified ClientHello: wolfSSL checks the cookie
+ * again with the key that verified it and the same peer bytes. */
+static int setup_prestate(anydtls_session *s, WOLFSSL *ssl, const anydtls_prestate *ps)
+{
+    const struct anydtls_cookie_keys *k = &s->cfg->cookie;
+    uint8_t peer[ANYDTLS_PEER_ENC_LEN];
+    anydtls_cookie_peer_bytes(&ps->peer, peer);
+    /* This one returns 0 on success. */
+    int r = wolfSSL_DTLS_SetCookieSecret(ssl, ps->key_index ? k->previous : k->current,
+                                         (word32)k->len);
+    if (r == 0)
+        r = wolfSSL_dtls_set_peer(ssl, peer, sizeof peer);
+    return r == 0 ? MEMORY_E : r;
+}
+
+static int wolf_session_new(anydtls_session *s, const anydtls_prestate *ps)
+{
+    struct wolf_session *ws = calloc(1, sizeof *ws);
+    if (ws == NULL)
+        return ANYDTLS_E_NOMEM;
+    s->native = ws;
+    ws->ssl = wolfSSL_new(WCFG(s->cfg)->ctx);
+    int r = ws->ssl != NULL ? WOLFSSL_SUCCESS : MEMORY_E;
+    if (r == WOLFSSL_SUCCESS)
+        r = wolfSSL_set_ex_data(ws->ssl, 0, s);
+    if (r == WOLFSSL_SUCCESS && s->cfg->role == ANYDTLS_CLIENT)
+        r = setup_peer_name(s, ws->ssl);
+    if (r == WOLFSSL_SUCCESS && ps != NULL)
+        r = setup_prestate(s, ws->ssl, ps);
+    /* Our timer decides when to retransmit and when to give up; wolfSSL's
+     * own (whole seconds) must never end the handshake first. */
+    if (r == WOLFSSL_SUCCESS)
+        r = wolfSSL_dtls_set_timeout_init(ws->ssl, 1);
+    if (r == WOLFSSL_SUCCESS)
+        r = wolfSSL_dtls_set_timeout_max(ws->ssl, 1 << 20);
+    if (r != WOLFSSL_SUCCESS) {
+        wolfSSL_ERR_error_string_n((unsigned long)r, s->detail, sizeof s->detail);
+        wolf_session_free(s);
+        return r == MEMORY_E ? ANYDTLS_E_NOMEM : ANYDTLS_E_BACKEND;
+    }
+    wolfSSL_SetIOReadCtx(ws->ssl, s);
+    wolfSSL_SetIOWriteCtx(ws->ssl, s);
+    wolfSSL_dtls_set_using_nonblock(ws->ssl, 1);
+    return ANYDTLS_OK;
+}
+
+static int failure_code(anydtls_session *s, int err)
+{
+    struct wolf_session *ws = WSES(s);
+    if (ws->io_error)
+        return ANYDTLS_E_IO;
+    if (ws->psk_unknown)
+        return ANYDTLS_E_PSK_IDENTITY;
+    switch (err) {
+    case FATAL_ERROR: {
+        WOLFSSL_ALERT_HISTORY h;
+        if (wolfSSL_get_alert_history(ws->ssl, &h) == WOLFSSL_SUCCESS)
+            s->alert = h.last_rx.code;
+        return anydtls_alert_code(s->alert);
+    }
+    case DOMAIN_NAME_MISMATCH:
+    case IPADDR_MISMATCH:
+        return ANYDTLS_E_NAME_MISMATCH;
+    case ASN_AFTER_DATE_E:
+    case ASN_BEFORE_DATE_E:
+        return ANYDTLS_E_CERT_EXPIRED;
+    case ASN_NO_SIGNER_E:
+    case ASN_SELF_SIGNED_E:
+    case ASN_SIG_CONFIRM_E:
+    case VERIFY_CERT_ERROR:
+    case NO_PEER_CERT:
+        return ANYDTLS_E_CERT_UNTRUSTED;
+    case MEMORY_E:
+        return ANYDTLS_E_NOMEM;
+    default:
+        return s->established ? ANYDTLS_E_BACKEND : ANYDTLS_E_HANDSHAKE;
+    }
+}
+
+/* Map the result of a wolfSSL I/O call. */
+static int map_result(anydtls_session *s, int ret)
+{
+    struct wolf_session *ws = WSES(s);
+    int err = wolfSSL_get_error(ws->ssl, ret);
+    if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE)
+        return ws->write_blocked ? ANYDTLS_E_WANT_WRITE : ANYDTLS_E_WANT_READ;
+    if (err == WOLFSSL_ERROR_ZERO_RETURN || err == ZERO_RETURN)
+        return ANYDTLS_E_CLOSED;
+    char msg[120];
+    wolfSSL_ERR_error_string_n((unsigned long)err, msg, sizeof msg);
+    int code = failure_code(s, err);
+    /* A wolfSSL server fails these silently; tell the client, with the
+     * alert OpenSSL and GnuTLS send. */
+    if (err == NO_PEER_CERT && s->cfg->role == ANYDTLS_SERVER)
+        anydtls_send_plain_alert(s, 40 /* handshake_failure */);
+    if (code == ANYDTLS_E_PSK_IDENTITY && s->cfg->role == ANYDTLS_SERVER)
+        anydtls_send_plain_alert(s, anydtls_code_alert(code));
+    return anydtls_session_fail(s, code, err, msg);
+}
+
+static int wolf_handshake(anydtls_session *s)
+{
+    WOLFSSL *ssl = WSES(s)->ssl;
+    int r = s->cfg->role == ANYDTLS_CLIENT ? wolfSSL_connect(ssl) : wolfSSL_accept(ssl);
+    if (r == WOLFSSL_SUCCESS) {
+        anydtls_timer_stop(s);
+        return ANYDTLS_OK;
+    }
+    int code = map_result(s, r);
+    if (code == ANYDTLS_E_WANT_READ || code == ANYDTLS_E_WANT_WRITE)
+        anydtls_timer_arm(s);
+    return code;
+}
+
+static int wolf_read(anydtls_session *s, uint8_t *buf, size_t cap)
+{
+    int r = wolfSSL_read(WSES(s)->ssl, buf, (int)cap);
+    return r > 0 ? r : map_result(s, r);
+}
+
+static int wolf_write(anydtls_session *s, const uint8_t *buf, size_t len)
+{
+    int r = wolfSSL_write(WSES(s)->ssl, buf, (int)len);
+    return r > 0 ? r : map_result(s, r);
+}
+
+static int wolf_shutdown(anydtls_session *s)
+{
+    int r = wolfSSL_shutdown(WSES(s)->ssl);
+    /* WOLFSSL_SHUTDOWN_NOT_DONE: our close_notify is sent. */
+    if (r == WOLFSSL_SUCCESS || r == WOLFSSL_SHUTDOWN_NOT_DONE)
+        return ANYDTLS_OK;
+    return map_result(s, r);
+}
+
+static int wolf_get_timeout(anydtls_session *s, uint32_t *ms)
+{
+    return s->established ? 0 : anydtls_timer_get(s, ms);
+}
+
+static int wolf_handle_timeout(anydtls_session *s)
+{
+    if (s->established)
+        return ANYDTLS_OK;
+    int due = anydtls_timer_expire(s);
+    if (due <= 0)
+        return due;
+    if (wolfSSL_dtls_got_timeout(WSES(s)->ssl) != WOLFSSL_SUCCESS) {
+        int code = map_result(s, WOLFSSL_FATAL_ERROR);
+        if (code != ANYDTLS_E_WANT_READ && code != ANYDTLS_E_WANT_WRITE)
+            return code;
+    }
+    anydtls_timer_arm(s);
+    return ANYDTLS_OK;
+}
+
+static int wolf_max_payload(anydtls_session *s)
+{
+    int n = wolfSSL_GetMaxOutputSize(WSES(s)->ssl);
+    if (n <= 0)
+        return ANYDTLS_E_BACKEND;
+    /* Without a settable MTU the build sends records up to its own
+     * maximum; one write must still fit our datagram size with the record
+     * header (13), explicit nonce (8) and tag (16), rounded up. */
+    int limit = (int)s->mtu - 64;
+    return n < limit ? n : limit;
+}
+
+static int wolf_export(anydtls_session *s, uint8_t *out, size_t out_len, const char *label,
+                       const uint8_t *ctx, size_t ctx_len)
+{
+    int r = wolfSSL_export_keying_material(WSES(s)->ssl, out, out_len, label, strlen(label), ctx,
+                                           ctx_len, ctx != NULL);
+    if (r == WOLFSSL_SUCCESS)
+        return ANYDTLS_OK;
+    s->native_error = r;
+    wolfSSL_ERR_error_string_n((unsigned long)r, s->detail, sizeof s->detail);
+    return ANYDTLS_E_BACKEND;
+}
+
+static const char *wolf_cipher(const anydtls_session *s)
+{
+    int suite = wolfSSL_get_current_cipher_suite(WSES(s)->ssl);
+    if (suite < 0)
+        return NULL;
+    return wolfSSL_get_cipher_name_iana_from_suite((byte)(suite >> 8), (byte)suite);
+}
+
+static const char *wolf_protocol(const anydtls_session *s)
+{
+    return wolfSSL_get_version(WSES(s)->ssl);
+}
+
+static int wolf_peer_cert_der(anydtls_session *s, uint8_t *der, size_t cap)
+{
+    WOLFSSL_X509 *x = wolfSSL_get_peer_certificate(WSES(s)->ssl);
+    if (x == NULL)
+        return 0;
+    int n = 0;
+    const unsigned char *p = wolfSSL_X509_get_der(x, &n);
+    int rc = n;
+    if (p == NULL || n <= 0)
+        rc = ANYDTLS_E_BACKEND;
+    else if (der != NULL && (size_t)n > cap)
+        rc = ANYDTLS_E_MSG_TOO_BIG;
+    else if (der != NULL)
+        memcpy(der, p, (size_t)n);
+    wolfSSL_X509_free(x); /* a copy (KEEP_PEER_CERT with OPENSSL_EXTRA) */
+    return rc;
+}
+
+/* ---------------- crypto services ---------------- */
+
+static int wolf_random(uint8_t *buf, size_t len)
+{
+    WC_RNG rng;
+    if (wc_InitRng(&rng) != 0)
+        return ANYDTLS_E_BACKEND;
+    int r = wc_RNG_GenerateBlock(&rng, buf, (word32)len);
+    wc_FreeRng(&rng);
+    return r == 0 ? ANYDTLS_OK : ANYDTLS_E_BACKEND;
+}
+
+static int wolf_hmac_sha256(const uint8_t *key, size_t key_len, const struct anydtls_iov *iov,
+                            size_t n_iov, uint8_t out[32])
+{
+    Hmac h;
+    int r = wc_HmacInit(&h, NULL, INVALID_DEVID);
+    if (r == 0)
+        r = wc_HmacSetKey(&h, WC_SHA256, key, (word32)key_len);
+    for (size_t i = 0; r == 0 && i < n_iov; i++)
+        r = wc_HmacUpdate(&h, iov[i].p, (word32)iov[i].n);
+    if (r == 0)
+        r = wc_HmacFinal(&h, out);
+    wc_HmacFree(&h);
+    anydtls_wipe(&h, sizeof h);
+    return r == 0 ? ANYDTLS_OK : ANYDTLS_E_BACKEND;
+}
+
+static const char *wolf_version(void)
+{
+    return wolfSSL_lib_version();
+}
+
+const struct anydtls_backend anydtls_backend_driver = {
+    .name = "wolfssl",
+    /* Debian's build has no WOLFSSL_DTLS_MTU (no settable MTU) and no
+     * WOLFSSL_SRTP. */
+    .caps = ANYDTLS_CAP_CERT | ANYDTLS_CAP_PSK | ANYDTLS_CAP_EXPORTER | ANYDTLS_CAP_COOKIE,
+    .version = wolf_version,
+    .config_build = wolf_config_build,
+    .config_free = wolf_config_free,
+    .session_new = wolf_session_new,
+    .session_free = wolf_session_free,
+    .handshake = wolf_handshake,
+    .read = wolf_read,
+    .write = wolf_write,
+    .shutdown = wolf_shutdown,
+    .get_timeout = wolf_get_timeout,
+    .handle_timeout = wolf_handle_timeout,
+    .set_mtu = NULL,
+    .max_payload = wolf_max_payload,
+    .export_keying_material = wolf_export,
+    .cipher = wolf_cipher,
+    .protocol = wolf_protocol,
+    .peer_cert_der = wolf_peer_cert_der,
+    .random = wolf_random,
+    .hmac_sha256 = wolf_hmac_sha256,
+};
