@@ -9,6 +9,14 @@
 #include <anydtls/anydtls.h>
 #include <stdbool.h>
 
+/* What a call gated by capability cap must return on this backend:
+ * want when the backend has cap, else ANYDTLS_E_UNSUPPORTED. */
+int with_cap(unsigned cap, int want);
+/* Why this backend lacks cap: the build option or library feature, for a
+ * TAP skip. */
+const char *missing_cap(unsigned cap);
+#define HAS_CAP(cap) ((anydtls_backend_caps() & (cap)) != 0)
+
 /* Monotonic milliseconds. */
 double now_ms(void);
 /* "ANYDTLS_E_CERT_UNTRUSTED" and the like, for tables and logs. */
