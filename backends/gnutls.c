@@ -16,6 +16,7 @@
 #include <gnutls/x509.h>
 #include <nettle/hmac.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,8 +238,9 @@ static int setup_verify(anydtls_session *s, gnutls_session_t g)
         return 0;
     }
     const char *name = cfg->peer_name;
+    unsigned char ip[16];
     /* SNI carries host names only; the certificate check takes both. */
-    if (name != NULL && strspn(name, "0123456789.:abcdefABCDEF") != strlen(name)) {
+    if (name != NULL && inet_pton(AF_INET, name, ip) != 1 && inet_pton(AF_INET6, name, ip) != 1) {
         int r = gnutls_server_name_set(g, GNUTLS_NAME_DNS, name, strlen(name));
         if (r < 0)
             return r;

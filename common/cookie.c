@@ -180,6 +180,8 @@ int anydtls_cookie_rotate(anydtls_config *cfg)
 {
     if (cfg == NULL || cfg->role != ANYDTLS_SERVER)
         return ANYDTLS_E_INVALID_ARG;
+    if (!(anydtls_backend_driver.caps & ANYDTLS_CAP_COOKIE))
+        return ANYDTLS_E_UNSUPPORTED;
     if (!cfg->built) {
         int rc = anydtls_config_build(cfg);
         if (rc < 0)

@@ -75,6 +75,8 @@ int anydtls_session_accept(anydtls_session **out, anydtls_config *cfg, anydtls_t
         ps->hello_len == 0 || ps->hello_len > ANYDTLS_MAX_DATAGRAM ||
         cfg->role != ANYDTLS_SERVER || ps->key_index > 1)
         return ANYDTLS_E_INVALID_ARG;
+    if (!(DRV.caps & ANYDTLS_CAP_COOKIE))
+        return ANYDTLS_E_UNSUPPORTED;
     return session_create(out, cfg, t, ps);
 }
 
@@ -124,7 +126,11 @@ int anydtls_read(anydtls_session *s, uint8_t *buf, size_t cap)
 
 int anydtls_max_payload(anydtls_session *s)
 {
-    if (s == NULL || !s->established)
+    if (s == NULL)
+        return ANYDTLS_E_INVALID_ARG;
+    if (s->failed)
+        return s->fail_code;
+    if (!s->established)
         return ANYDTLS_E_INVALID_ARG;
     return DRV.max_payload(s);
 }
@@ -196,6 +202,8 @@ int anydtls_export_keying_material(anydtls_session *s, uint8_t *out, size_t out_
         return ANYDTLS_E_INVALID_ARG;
     if (DRV.export_keying_material == NULL || !(DRV.caps & ANYDTLS_CAP_EXPORTER))
         return ANYDTLS_E_UNSUPPORTED;
+    if (s->failed)
+        return s->fail_code;
     if (!s->established)
         return ANYDTLS_E_INVALID_ARG;
     return DRV.export_keying_material(s, out, out_len, label, context, context_len);

@@ -159,8 +159,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_ONCE: o->once = true; break;
         case OPT_ECHO: o->echo = true; break;
         case OPT_LINGER:
-            if (parse_unsigned(optarg, &o->linger_ms) != 0)
-                return usage_error("--linger wants milliseconds", optarg);
+            if (parse_unsigned(optarg, &o->linger_ms) != 0 || o->linger_ms > 3600000)
+                return usage_error("--linger wants milliseconds, at most 3600000", optarg);
             break;
         case OPT_QUIET: o->quiet = true; break;
         case OPT_VERBOSE: o->verbose = true; break;
@@ -170,6 +170,11 @@ static int parse_options(int argc, char **argv, struct options *o)
     }
     if ((o->cert == NULL) != (o->key == NULL))
         return usage_error("--cert and --key go together", NULL);
+    if (o->name != NULL && o->ca == NULL)
+        return usage_error("--name needs --ca (the name is checked on a verified certificate)",
+                           NULL);
+    if (o->psk_identity != NULL && o->psk_len == 0)
+        return usage_error("--psk-identity needs --psk", NULL);
     return 0;
 }
 
