@@ -42,7 +42,7 @@ struct wolf_config {
 /* A server's last flight (ChangeCipherSpec + Finished), kept to answer the
  * client's retransmission: wolfSSL drops that retransmission once its
  * handshake is done and never resends the flight itself. */
-#define FLIGHT_MAX 512
+#define FLIGHT_MAX 256
 
 struct wolf_session {
     WOLFSSL *ssl;
@@ -51,6 +51,7 @@ struct wolf_session {
     bool psk_unknown;
     uint16_t flight_len; /* bytes in flight: 2-byte length + datagram, ... */
     bool flight_overflow;
+    uint8_t min_record; /* shortest valid encrypted record; 0: not known yet */
     uint8_t flight[FLIGHT_MAX];
 };
 
@@ -123,13 +124,25 @@ static int io_send(WOLFSSL *ssl, char *buf, int len, void *ctx)
  * encrypted record shorter than the cipher's tag and explicit nonce,
  * instead of dropping it as DTLS wants; such datagrams are dropped here.
  * The cipher list holds AEAD suites only, so the minimum is known. */
+static size_t min_record(struct wolf_session *ws)
+{
+    if (ws->min_record == 0) {
+        int suite = wolfSSL_get_current_cipher_suite(ws->ssl);
+        const char *name =
+            suite < 0 ? NULL
+                      : wolfSSL_get_cipher_name_iana_from_suite((byte)(suite >> 8), (byte)suite);
+        if (name == NULL)
+            return 24;
+        ws->min_record = strstr(name, "CHACHA20") != NULL ? 16 : 24;
+    }
+    return ws->min_record;
+}
+
 static bool too_short_record(anydtls_session *s, const uint8_t *p, size_t n)
 {
-    int suite = wolfSSL_get_current_cipher_suite(WSES(s)->ssl);
-    if (suite < 0)
-        return false;
-    const char *name = wolfSSL_get_cipher_name_iana_from_suite((byte)(suite >> 8), (byte)suite);
-    size_t min = name != NULL && strstr(name, "CHACHA20") != NULL ? 16 : 24;
+    if (!s->established)
+        return false; /* the cipher is not known before */
+    size_t min = min_record(WSES(s));
     while (n >= 13) {
         size_t len = ((size_t)p[11] << 8) | p[12];
         if ((p[3] | p[4]) != 0 && len < min)
@@ -428,15 +441,15 @@ static int setup_peer_name(anydtls_session *s, WOLFSSL *ssl)
  * again with the key that verified it and the same peer bytes. */
 static int setup_prestate(anydtls_session *s, WOLFSSL *ssl, const anydtls_prestate *ps)
 {
-    const struct anydtls_cookie_keys *k = &s->cfg->cookie;
+    const uint8_t *key = anydtls_cookie_key_of(s->cfg, ps);
     uint8_t peer[ANYDTLS_PEER_ENC_LEN];
+    if (key == NULL)
+        return BAD_FUNC_ARG; /* the key that verified is gone: rotated twice */
     anydtls_cookie_peer_bytes(&ps->peer, peer);
     /* This one returns 0 on success. */
-    int r = wolfSSL_DTLS_SetCookieSecret(ssl, ps->key_index ? k->previous : k->current,
-                                         (word32)k->len);
-    if (r == 0)
-        r = wolfSSL_dtls_set_peer(ssl, peer, sizeof peer);
-    return r == 0 ? MEMORY_E : r;
+    if (wolfSSL_DTLS_SetCookieSecret(ssl, key, (word32)s->cfg->cookie.len) != 0)
+        return MEMORY_E;
+    return wolfSSL_dtls_set_peer(ssl, peer, sizeof peer);
 }
 
 static int wolf_session_new(anydtls_session *s, const anydtls_prestate *ps)

@@ -193,37 +193,49 @@ int anydtls_cookie_rotate(anydtls_config *cfg)
         memcpy(cfg->cookie.previous, cfg->cookie.current, sizeof cfg->cookie.previous);
         memcpy(cfg->cookie.current, fresh, cfg->cookie.len);
         cfg->cookie.have_previous = true;
+        cfg->cookie.generation++;
     }
     anydtls_wipe(fresh, sizeof fresh);
     return rc;
 }
 
 /* Verify against both keys in constant time; returns 1 verified with
- * *key_index set, 0 not verified, < 0 on a backend failure. */
+ * *key_index set, 0 not verified, < 0 on a backend failure.  cur receives
+ * the cookie of the current key, for the HelloVerifyRequest when the
+ * received one does not verify.  The cookie's length is public: a cookie
+ * that is not 32 bytes long (the first ClientHello has none) is refused
+ * without computing anything but the current key's cookie. */
 static int verify_cookie(const struct anydtls_cookie_keys *k, const uint8_t *peer_enc,
-                         const struct client_hello *ch, uint8_t *key_index)
+                         const struct client_hello *ch, uint8_t *key_index,
+                         uint8_t cur[ANYDTLS_COOKIE_LEN])
 {
-    uint8_t cur[ANYDTLS_COOKIE_LEN], prev[ANYDTLS_COOKIE_LEN], got[ANYDTLS_COOKIE_LEN];
-    memset(got, 0, sizeof got);
-    memcpy(got, ch->cookie.p, ch->cookie.n < sizeof got ? ch->cookie.n : sizeof got);
     int rc = compute_cookie(k->current, k->len, peer_enc, ch, cur);
-    if (rc == ANYDTLS_OK)
-        rc = compute_cookie(k->previous, k->len, peer_enc, ch, prev);
-    int ok_len = ch->cookie.n == ANYDTLS_COOKIE_LEN;
-    int ok_cur = anydtls_ct_equal(cur, got, sizeof got);
-    int ok_prev = anydtls_ct_equal(prev, got, sizeof got) & (int)k->have_previous;
-    anydtls_wipe(cur, sizeof cur);
+    if (rc < 0 || ch->cookie.n != ANYDTLS_COOKIE_LEN)
+        return rc < 0 ? rc : 0;
+    uint8_t prev[ANYDTLS_COOKIE_LEN];
+    rc = compute_cookie(k->previous, k->len, peer_enc, ch, prev);
+    int ok_cur = anydtls_ct_equal(cur, ch->cookie.p, ANYDTLS_COOKIE_LEN);
+    int ok_prev = anydtls_ct_equal(prev, ch->cookie.p, ANYDTLS_COOKIE_LEN) & (int)k->have_previous;
     anydtls_wipe(prev, sizeof prev);
-    anydtls_wipe(got, sizeof got);
     if (rc < 0)
         return rc;
     *key_index = (uint8_t)(ok_cur ^ 1);
-    return ok_len & (ok_cur | ok_prev);
+    return ok_cur | ok_prev;
+}
+
+const uint8_t *anydtls_cookie_key_of(const anydtls_config *cfg, const anydtls_prestate *ps)
+{
+    const struct anydtls_cookie_keys *k = &cfg->cookie;
+    if (ps->key_generation == k->generation)
+        return k->current;
+    if (k->have_previous && ps->key_generation + 1 == k->generation)
+        return k->previous;
+    return NULL;
 }
 
 static void fill_prestate(anydtls_prestate *ps, const uint8_t *dgram, size_t len,
                           const anydtls_addr *peer, const struct client_hello *ch,
-                          uint8_t key_index)
+                          uint8_t key_index, uint32_t generation)
 {
     memset(ps, 0, sizeof *ps);
     ps->hello = dgram;
@@ -232,6 +244,7 @@ static void fill_prestate(anydtls_prestate *ps, const uint8_t *dgram, size_t len
     ps->record_seq = ch->record_seq;
     ps->message_seq = ch->message_seq;
     ps->key_index = key_index;
+    ps->key_generation = generation - key_index;
     memcpy(ps->cookie, ch->cookie.p, ANYDTLS_COOKIE_LEN);
 }
 
@@ -254,19 +267,15 @@ int anydtls_cookie_check(anydtls_config *cfg, const uint8_t *dgram, size_t len,
     struct client_hello ch;
     if (parse_client_hello(dgram, len, &ch) != 0)
         return ANYDTLS_E_BAD_RECORD;
-    uint8_t peer_enc[ANYDTLS_PEER_ENC_LEN], key_index = 0;
+    uint8_t peer_enc[ANYDTLS_PEER_ENC_LEN], key_index = 0, cookie[ANYDTLS_COOKIE_LEN];
     anydtls_cookie_peer_bytes(peer, peer_enc);
-    int ok = verify_cookie(&cfg->cookie, peer_enc, &ch, &key_index);
+    int ok = verify_cookie(&cfg->cookie, peer_enc, &ch, &key_index, cookie);
     if (ok < 0)
         return ok;
     if (ok) {
-        fill_prestate(prestate, dgram, len, peer, &ch, key_index);
+        fill_prestate(prestate, dgram, len, peer, &ch, key_index, cfg->cookie.generation);
         return ANYDTLS_COOKIE_VERIFIED;
     }
-    uint8_t cookie[ANYDTLS_COOKIE_LEN];
-    int rc = compute_cookie(cfg->cookie.current, cfg->cookie.len, peer_enc, &ch, cookie);
-    if (rc < 0)
-        return rc;
     *reply_len = build_hvr(&ch, cookie, reply);
     return ANYDTLS_COOKIE_SEND_HVR;
 }

@@ -32,6 +32,10 @@ static int session_create(anydtls_session **out, anydtls_config *cfg, anydtls_tr
     int rc = anydtls_config_build(cfg);
     if (rc != ANYDTLS_OK)
         return rc;
+    /* A cookie whose key was rotated out since it verified (twice) is no
+     * longer good: the client must do the exchange again. */
+    if (ps != NULL && anydtls_cookie_key_of(cfg, ps) == NULL)
+        return ANYDTLS_E_INVALID_ARG;
     anydtls_session *s = calloc(1, sizeof *s);
     if (s == NULL)
         return ANYDTLS_E_NOMEM;
@@ -102,10 +106,8 @@ int anydtls_handshake(anydtls_session *s)
 {
     if (s == NULL)
         return ANYDTLS_E_INVALID_ARG;
-    if (s->established)
-        return ANYDTLS_OK;
     int rc = usable(s);
-    if (rc != ANYDTLS_OK)
+    if (rc != ANYDTLS_OK || s->established)
         return rc;
     rc = DRV.handshake(s);
     if (rc == ANYDTLS_OK)
@@ -132,7 +134,9 @@ int anydtls_max_payload(anydtls_session *s)
         return s->fail_code;
     if (!s->established)
         return ANYDTLS_E_INVALID_ARG;
-    return DRV.max_payload(s);
+    if (s->max_payload <= 0)
+        s->max_payload = DRV.max_payload(s);
+    return s->max_payload;
 }
 
 int anydtls_write(anydtls_session *s, const uint8_t *buf, size_t len)
@@ -143,7 +147,7 @@ int anydtls_write(anydtls_session *s, const uint8_t *buf, size_t len)
         return s->fail_code;
     if (!s->established)
         return ANYDTLS_E_INVALID_ARG;
-    int max = DRV.max_payload(s);
+    int max = anydtls_max_payload(s);
     if (max < 0)
         return max;
     if (len > (size_t)max)
@@ -189,8 +193,10 @@ int anydtls_set_mtu(anydtls_session *s, unsigned mtu)
     if (DRV.set_mtu == NULL || !(DRV.caps & ANYDTLS_CAP_MTU))
         return ANYDTLS_E_UNSUPPORTED;
     int rc = DRV.set_mtu(s, mtu);
-    if (rc == ANYDTLS_OK)
+    if (rc == ANYDTLS_OK) {
         s->mtu = mtu;
+        s->max_payload = 0; /* recomputed on the next use */
+    }
     return rc;
 }
 

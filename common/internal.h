@@ -50,6 +50,7 @@ int anydtls_transport_ready(anydtls_transport *t, unsigned ms);
 /* ---- cookie keys ---- */
 struct anydtls_cookie_keys {
     size_t len;
+    uint32_t generation; /* of the current key: rotations so far */
     bool have_previous;
     uint8_t current[ANYDTLS_COOKIE_KEY_MAX];
     uint8_t previous[ANYDTLS_COOKIE_KEY_MAX];
@@ -82,6 +83,7 @@ struct anydtls_session {
     bool failed;
     int fail_code;       /* the code that failed the session */
     unsigned mtu;
+    int max_payload;     /* cached after the handshake and set_mtu; 0: unknown */
     int alert;           /* last alert received, -1 none */
     long native_error;   /* backend code of the last failure */
     char psk_identity[ANYDTLS_PSK_IDENTITY_MAX + 1];
@@ -164,11 +166,15 @@ int anydtls_cookie_keys_init(struct anydtls_cookie_keys *k, size_t len);
  * family (4 or 6), 16 address bytes, port (big-endian). */
 #define ANYDTLS_PEER_ENC_LEN 19
 void anydtls_cookie_peer_bytes(const anydtls_addr *peer, uint8_t out[ANYDTLS_PEER_ENC_LEN]);
+/* The key that verified a prestate's cookie, even after a rotation since;
+ * NULL when that key is gone (two rotations). */
+const uint8_t *anydtls_cookie_key_of(const anydtls_config *cfg, const anydtls_prestate *ps);
 void anydtls_cookie_keys_wipe(struct anydtls_cookie_keys *k);
 
 /* ---- uniform error mapping (common/errors.c) ---- */
 /* The code for a fatal alert the peer sent (ANYDTLS_E_ALERT if none fits). */
 int anydtls_alert_code(int alert);
+/* (the record inspection and plaintext alert below live in common/io.c) */
 /* The fatal alert a driver sends when it fails a handshake with code
  * itself (-1: none), so that every backend tells its peer the same. */
 int anydtls_code_alert(int code);
@@ -191,7 +197,8 @@ int anydtls_timeout_code(const anydtls_session *s);
 uint32_t anydtls_timer_next(const anydtls_config *cfg, uint32_t prev_ms);
 /* A retransmission deadline kept by the common code, for backends whose
  * own timer cannot be asked reliably.  Arm: start it (if not running) with
- * the current timeout; it stops when a datagram arrives (common/io.c). */
+ * the current timeout; it stops, and the budget restarts, when the peer
+ * shows progress (common/io.c). */
 void anydtls_timer_arm(anydtls_session *s);
 void anydtls_timer_stop(anydtls_session *s);
 /* 1 and *ms when running, else 0. */

@@ -159,6 +159,7 @@ struct queue {
 struct mem_transport {
     anydtls_transport base;
     struct queue in, out; /* in: pushed by the application; out: sent */
+    struct mem_transport *peer; /* joined: what we send goes to its in */
 };
 
 static int queue_put(struct queue *q, const uint8_t *d, size_t len)
@@ -199,7 +200,7 @@ static int mem_send(anydtls_transport *t, const uint8_t *buf, size_t len)
     struct mem_transport *m = (struct mem_transport *)t;
     if (len == 0 || len > 0xFFFF)
         return ANYDTLS_E_IO;
-    return queue_put(&m->out, buf, len);
+    return queue_put(m->peer != NULL ? &m->peer->in : &m->out, buf, len);
 }
 
 static int mem_recv(anydtls_transport *t, uint8_t *buf, size_t cap)
@@ -211,6 +212,8 @@ static int mem_recv(anydtls_transport *t, uint8_t *buf, size_t cap)
 static void mem_destroy(anydtls_transport *t)
 {
     struct mem_transport *m = (struct mem_transport *)t;
+    if (m->peer != NULL)
+        m->peer->peer = NULL;
     anydtls_wipe(m->in.buf, m->in.cap);
     anydtls_wipe(m->out.buf, m->out.cap);
     free(m->in.buf);
@@ -245,6 +248,26 @@ int anydtls_transport_new_memory(anydtls_transport **out, size_t capacity)
         return ANYDTLS_E_NOMEM;
     }
     *out = &m->base;
+    return ANYDTLS_OK;
+}
+
+int anydtls_transport_new_memory_pair(anydtls_transport **a, anydtls_transport **b,
+                                      size_t capacity)
+{
+    if (a == NULL || b == NULL || a == b)
+        return ANYDTLS_E_INVALID_ARG;
+    anydtls_transport *x = NULL, *y = NULL;
+    int rc = anydtls_transport_new_memory(&x, capacity);
+    if (rc == ANYDTLS_OK)
+        rc = anydtls_transport_new_memory(&y, capacity);
+    if (rc != ANYDTLS_OK) {
+        anydtls_transport_free(x);
+        return rc;
+    }
+    ((struct mem_transport *)x)->peer = (struct mem_transport *)y;
+    ((struct mem_transport *)y)->peer = (struct mem_transport *)x;
+    *a = x;
+    *b = y;
     return ANYDTLS_OK;
 }
 

@@ -52,6 +52,7 @@ for host in 127.0.0.1 ::1; do
                     $(creds "$mode" client) "$host" "$port" >"$tmp/client.out" 2>"$tmp/client.err"
                 crc=$?
                 timeout 10 tail --pid="$server_pid" -f /dev/null
+                kill "$server_pid" 2>/dev/null # still running: it failed
                 wait "$server_pid"
                 src=$?
                 got=$(cat "$tmp/client.out")

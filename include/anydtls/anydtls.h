@@ -137,6 +137,12 @@ ANYDTLS_API int anydtls_transport_new_udp(anydtls_transport **out, int fd);
  * (0 = 128 KiB, else at least 65537 so any datagram fits); it is allocated
  * once, here. */
 ANYDTLS_API int anydtls_transport_new_memory(anydtls_transport **out, size_t capacity);
+/* Two memory transports joined back to back: what a session on *a sends
+ * arrives for the session on *b and the other way round, without copies
+ * through the application (benchmarks, in-process pairs).  Push and pop
+ * still work on each.  Freeing one leaves the other unjoined. */
+ANYDTLS_API int anydtls_transport_new_memory_pair(anydtls_transport **a, anydtls_transport **b,
+                                                  size_t capacity);
 /* Memory transport: queue one received datagram (1..65535 bytes) for the
  * session to read.  ANYDTLS_E_WANT_WRITE when the queue is full. */
 ANYDTLS_API int anydtls_memory_push(anydtls_transport *t, const uint8_t *dgram, size_t len);
@@ -240,6 +246,7 @@ typedef struct anydtls_prestate {
     uint64_t record_seq;    /* the ClientHello's record sequence number    */
     uint16_t message_seq;   /* the ClientHello's handshake message_seq     */
     uint8_t key_index;      /* 0: current cookie key, 1: previous key      */
+    uint32_t key_generation; /* which key that was (rotations so far)      */
     uint8_t cookie[ANYDTLS_COOKIE_LEN];
 } anydtls_prestate;
 
