@@ -206,9 +206,39 @@ static void test_cookie_rotation(int times, const char *what)
     anydtls_config_free(l.scfg);
 }
 
+/* Two joined memory transports: no pumping by the application. */
+static void test_memory_pair(void)
+{
+    anydtls_transport *a = NULL, *b = NULL;
+    anydtls_session *c = NULL, *sv = NULL;
+    anydtls_config *ccfg = client_psk_config(TEST_PSK_IDENTITY, test_psk_key, sizeof test_psk_key);
+    anydtls_config *scfg = server_psk_config();
+    is(anydtls_transport_new_memory_pair(&a, NULL, 0), ANYDTLS_E_INVALID_ARG,
+       "memory pair: NULL second end");
+    CHECK(anydtls_transport_new_memory_pair(&a, &b, 0));
+    CHECK(anydtls_session_new(&c, ccfg, a));
+    CHECK(anydtls_session_new(&sv, scfg, b));
+    int rc = -1, rs = -1;
+    for (int i = 0; i < 50 && (rc != ANYDTLS_OK || rs != ANYDTLS_OK); i++) {
+        rc = anydtls_handshake(c);
+        rs = anydtls_handshake(sv);
+    }
+    ok(rc == ANYDTLS_OK && rs == ANYDTLS_OK, "memory pair: handshake without pumping");
+    uint8_t buf[32];
+    is(anydtls_write(c, (const uint8_t *)"joined", 6), 6, "memory pair: write");
+    is(anydtls_read(sv, buf, sizeof buf), 6, "memory pair: the other end reads it");
+    anydtls_session_free(c);
+    anydtls_session_free(sv);
+    anydtls_transport_free(a);
+    is(anydtls_memory_push(b, (const uint8_t *)"x", 1), 1, "memory pair: the survivor still works");
+    anydtls_transport_free(b);
+    anydtls_config_free(ccfg);
+    anydtls_config_free(scfg);
+}
+
 int main(void)
 {
-    tap_plan(71);
+    tap_plan(76);
     test_cert(false);
     test_cert(true);
     test_psk(false);
@@ -222,5 +252,6 @@ int main(void)
     test_drop(0, 2, "client's second flight dropped");
     test_cookie_rotation(1, "cookie from the previous key");
     test_cookie_rotation(2, "cookie from two keys back");
+    test_memory_pair();
     return tap_done();
 }
