@@ -219,8 +219,12 @@ static int verify_cookie(const struct anydtls_cookie_keys *k, const uint8_t *pee
     anydtls_wipe(prev, sizeof prev);
     if (rc < 0)
         return rc;
+    int ok = ok_cur | ok_prev;
     *key_index = (uint8_t)(ok_cur ^ 1);
-    return ok_cur | ok_prev;
+    /* The outcome, and which key verified, are the answer: public now. */
+    anydtls_declassify(&ok, sizeof ok);
+    anydtls_declassify(key_index, sizeof *key_index);
+    return ok;
 }
 
 const uint8_t *anydtls_cookie_key_of(const anydtls_config *cfg, const anydtls_prestate *ps)
