@@ -3,6 +3,10 @@
 # or an index that depends on a cookie key or the received cookie) fail it.
 set -u
 set -- $BACKENDS
+if [ -n "${ANYDTLS_SANITIZE:-}" ]; then
+    echo "1..0 # SKIP sanitizer build: memcheck cannot run it (make check runs this)"
+    exit 0
+fi
 if ! command -v valgrind >/dev/null; then
     echo "1..0 # SKIP valgrind not installed (apt-get install valgrind)"
     exit 0

@@ -225,13 +225,13 @@ static bool find_program(const char *name, char *out, size_t cap)
     size_t len = strlen(self);
     if (len >= 6 && strcmp(self + len - 6, "/.libs") == 0) {
         self[len - 6] = '\0';
-        snprintf(out, cap, "%s/anydtls-%s", self, name);
-        if (access(out, X_OK) == 0)
+        int w = snprintf(out, cap, "%s/anydtls-%s", self, name);
+        if (w > 0 && (size_t)w < cap && access(out, X_OK) == 0)
             return true;
         strcat(self, "/.libs");
     }
-    snprintf(out, cap, "%s/anydtls-%s", self, name);
-    return access(out, X_OK) == 0;
+    int w = snprintf(out, cap, "%s/anydtls-%s", self, name);
+    return w > 0 && (size_t)w < cap && access(out, X_OK) == 0;
 }
 
 static void program_version(struct flavour *f)
