@@ -290,9 +290,9 @@ static int gtls_session_new(anydtls_session *s, const anydtls_prestate *ps)
     gnutls_dtls_set_mtu(gs->g, s->mtu);
     /* GnuTLS retransmits from the initial timeout; our budget rule decides
      * when to give up (handle_timeout).  Its own total counts from the
-     * start of the handshake; it is set well past our budget (the sum of
-     * the doubling timeouts is below twice the maximum). */
-    gnutls_dtls_set_timeouts(gs->g, s->cfg->timeout_initial_ms, 4 * s->cfg->timeout_max_ms);
+     * start of the whole handshake, while our budget restarts on progress:
+     * it is set to a day so that it never ends a slow but live handshake. */
+    gnutls_dtls_set_timeouts(gs->g, s->cfg->timeout_initial_ms, 86400000u);
     if (ps != NULL) {
         gnutls_dtls_prestate_st pst;
         memset(&pst, 0, sizeof pst);

@@ -109,12 +109,30 @@ static bool is_peer_retransmission(const uint8_t *p, size_t n)
     return n >= 13 && p[0] == 22 && p[3] == 0 && p[4] == 0;
 }
 
+/* The server's last flight starts with its ChangeCipherSpec and goes on in
+ * epoch 1; its earlier flights (resent too when the client repeats
+ * itself) are not part of it. */
+static void flight_note(struct wolf_session *ws, const uint8_t *p, size_t n)
+{
+    bool ccs = false, encrypted = false;
+    for (size_t at = 0; at + 13 <= n; at += 13 + (((size_t)p[at + 11] << 8) | p[at + 12])) {
+        ccs |= p[at] == 20;
+        encrypted |= (p[at + 3] | p[at + 4]) != 0;
+    }
+    if (ccs) {
+        ws->flight_len = 0;
+        ws->flight_overflow = false;
+    }
+    if (ccs || encrypted)
+        flight_add(ws, p, n);
+}
+
 static int io_send(WOLFSSL *ssl, char *buf, int len, void *ctx)
 {
     (void)ssl;
     anydtls_session *s = ctx;
     if (s->cfg->role == ANYDTLS_SERVER && !s->established)
-        flight_add(WSES(s), (const uint8_t *)buf, (size_t)len);
+        flight_note(WSES(s), (const uint8_t *)buf, (size_t)len);
     int rc = anydtls_session_send(s, (const uint8_t *)buf, (size_t)len);
     WSES(s)->write_blocked = rc == ANYDTLS_E_WANT_WRITE;
     return io_result(s, rc, WOLFSSL_CBIO_ERR_WANT_WRITE);
@@ -170,12 +188,8 @@ static int io_recv(WOLFSSL *ssl, char *buf, int len, void *ctx)
             flight_resend(s);
             continue;
         }
-        if (!s->established) {
-            ws->flight_len = 0; /* the flight we keep comes after this */
-            ws->flight_overflow = false;
-        } else if (ws->flight_len > 0 && ((const uint8_t *)buf)[0] == 23) {
+        if (s->established && ws->flight_len > 0 && ((const uint8_t *)buf)[0] == 23)
             ws->flight_len = 0; /* application data: the client has our flight */
-        }
         if (!too_short_record(s, (const uint8_t *)buf, (size_t)rc))
             break;
     }

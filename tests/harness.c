@@ -211,18 +211,49 @@ void link_init(struct link *l, anydtls_config *ccfg, anydtls_config *scfg, bool 
         CHECK(anydtls_session_new(&l->s, scfg, l->st));
 }
 
+static void server_cookie_step(struct link *l, const uint8_t *d, size_t len);
+
+static void arrive(struct link *l, int dir, const uint8_t *d, size_t len)
+{
+    if (dir == 1)
+        anydtls_memory_push(l->ct, d, len);
+    else if (l->s == NULL)
+        server_cookie_step(l, d, len);
+    else
+        anydtls_memory_push(l->st, d, len);
+}
+
+/* One datagram through the filter: dropped, delivered (once or twice), or
+ * held back until the next one in its direction has been delivered. */
+static void deliver(struct link *l, int dir, uint8_t *d, size_t len)
+{
+    enum fate f = l->filter != NULL ? l->filter(l->filter_user, dir, l->count[dir]++, d, len)
+                                    : DELIVER;
+    if (f == HOLD && l->held_len[dir] == 0 && len <= sizeof l->held[dir]) {
+        memcpy(l->held[dir], d, len);
+        l->held_len[dir] = len;
+        return;
+    }
+    for (int i = 0; i < (f == DUPLICATE ? 2 : f == DROP ? 0 : 1); i++)
+        arrive(l, dir, d, len);
+    if (l->held_len[dir] > 0 && f != HOLD) {
+        size_t n = l->held_len[dir];
+        l->held_len[dir] = 0;
+        arrive(l, dir, l->held[dir], n);
+    }
+}
+
 /* The server before it has a session: the stateless cookie exchange. */
 static void server_cookie_step(struct link *l, const uint8_t *d, size_t len)
 {
     static const anydtls_addr peer = {.family = AF_INET, .port = 40000, .addr = {127, 0, 0, 1}};
-    uint8_t reply[ANYDTLS_HVR_MAX];
+    static uint8_t reply[ANYDTLS_HVR_MAX];
     size_t rlen;
     anydtls_prestate ps;
     int rc = anydtls_cookie_check(l->scfg, d, len, &peer, reply, sizeof reply, &rlen, &ps);
     if (rc == ANYDTLS_COOKIE_SEND_HVR) {
         l->hvr_sent++;
-        if (l->filter == NULL || l->filter(l->filter_user, 1, l->count[1]++, reply, rlen))
-            anydtls_memory_push(l->ct, reply, rlen);
+        deliver(l, 1, reply, rlen);
     } else if (rc == ANYDTLS_COOKIE_VERIFIED) {
         CHECK(anydtls_session_accept(&l->s, l->scfg, l->st, &ps));
     }
@@ -234,18 +265,11 @@ int link_pump(struct link *l)
     int moved = 0, n;
     while ((n = anydtls_memory_pop(l->ct, d, sizeof d)) > 0) {
         moved++;
-        if (l->filter && !l->filter(l->filter_user, 0, l->count[0]++, d, (size_t)n))
-            continue;
-        if (l->s == NULL)
-            server_cookie_step(l, d, (size_t)n);
-        else
-            anydtls_memory_push(l->st, d, (size_t)n);
+        deliver(l, 0, d, (size_t)n);
     }
     while ((n = anydtls_memory_pop(l->st, d, sizeof d)) > 0) {
         moved++;
-        if (l->filter && !l->filter(l->filter_user, 1, l->count[1]++, d, (size_t)n))
-            continue;
-        anydtls_memory_push(l->ct, d, (size_t)n);
+        deliver(l, 1, d, (size_t)n);
     }
     return moved;
 }
@@ -308,6 +332,10 @@ bool link_handshake(struct link *l)
             l->crc = anydtls_handshake(l->c);
         if (l->s != NULL && pending(l->src))
             l->src = anydtls_handshake(l->s);
+        if (l->src == ANYDTLS_OK && l->on_server_established != NULL && !l->server_hooked) {
+            l->server_hooked = true;
+            l->on_server_established(l);
+        }
         bool c_open = pending(l->crc), s_open = pending(l->src);
         if (!c_open && !s_open)
             break;
@@ -337,13 +365,23 @@ bool link_transfer(struct link *l, bool client_to_server, const char *msg)
     if (anydtls_write(from, (const uint8_t *)msg, len) != (int)len)
         return false;
     uint8_t buf[2048];
-    for (int i = 0; i < 10; i++) {
+    /* Wait as an application does: datagrams, and the timers of both
+     * sides (a handshake may still be finishing its last flight). */
+    double deadline = now_ms() + 5000;
+    while (now_ms() < deadline) {
         link_pump(l);
         int n = anydtls_read(to, buf, sizeof buf);
         if (n >= 0)
             return (size_t)n == len && memcmp(buf, msg, len) == 0;
         if (n != ANYDTLS_E_WANT_READ)
             return false;
+        uint8_t scratch[64];
+        (void)anydtls_read(from, scratch, sizeof scratch);
+        uint32_t ms;
+        if (anydtls_get_timeout(from, &ms) == 1 && ms == 0)
+            anydtls_handle_timeout(from);
+        if (link_pump(l) == 0)
+            poll(NULL, 0, 5);
     }
     return false;
 }

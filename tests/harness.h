@@ -50,8 +50,10 @@ anydtls_config *client_psk_config(const char *identity, const uint8_t *key, size
 void fast_timers(anydtls_config *cfg);
 
 /* Decides the fate of the n-th datagram travelling in direction dir
- * (0: client to server, 1: server to client): return false to drop it. */
-typedef bool (*link_filter)(void *user, int dir, int n, const uint8_t *d, size_t len);
+ * (0: client to server, 1: server to client); it may rewrite the datagram
+ * in place (same length). */
+enum fate { DROP = 0, DELIVER = 1, DUPLICATE = 2, HOLD = 3 /* after the next one */ };
+typedef enum fate (*link_filter)(void *user, int dir, int n, uint8_t *d, size_t len);
 
 struct link {
     anydtls_config *ccfg, *scfg;
@@ -60,7 +62,12 @@ struct link {
     bool cookie;     /* server runs the stateless cookie exchange */
     link_filter filter;
     void *filter_user;
+    /* Called once, when the server's handshake completes. */
+    void (*on_server_established)(struct link *l);
+    bool server_hooked;
     int count[2];    /* datagrams seen per direction */
+    uint8_t held[2][4096]; /* a datagram held back, per direction */
+    size_t held_len[2];
     int hvr_sent;    /* HelloVerifyRequests the server answered with */
     int crc, src;    /* last handshake results */
 };

@@ -139,12 +139,12 @@ struct drop {
     int dir, index;
 };
 
-static bool drop_one(void *user, int dir, int n, const uint8_t *d, size_t len)
+static enum fate drop_one(void *user, int dir, int n, uint8_t *d, size_t len)
 {
     (void)d;
     (void)len;
     const struct drop *dr = user;
-    return !(dir == dr->dir && n == dr->index);
+    return dir == dr->dir && n == dr->index ? DROP : DELIVER;
 }
 
 static void test_drop(int dir, int index, const char *what)
@@ -170,14 +170,14 @@ struct rotation {
     int times;
 };
 
-static bool rotate_after_hvr(void *user, int dir, int n, const uint8_t *d, size_t len)
+static enum fate rotate_after_hvr(void *user, int dir, int n, uint8_t *d, size_t len)
 {
     (void)len;
     struct rotation *r = user;
     if (dir == 1 && n == 0 && d[13] == 3)
         for (int i = 0; i < r->times; i++)
             CHECK(anydtls_cookie_rotate(r->scfg));
-    return true;
+    return DELIVER;
 }
 
 static void test_cookie_rotation(int times, const char *what)
