@@ -176,17 +176,21 @@ void anydtls_cookie_keys_wipe(struct anydtls_cookie_keys *k)
     anydtls_wipe(k, sizeof *k);
 }
 
+/* The backend serves cookies and the configuration (with its keys) is built. */
+static int cookie_ready(anydtls_config *cfg)
+{
+    if (!(anydtls_backend_driver.caps & ANYDTLS_CAP_COOKIE))
+        return ANYDTLS_E_UNSUPPORTED;
+    return anydtls_config_build(cfg); /* OK at once when built */
+}
+
 int anydtls_cookie_rotate(anydtls_config *cfg)
 {
     if (cfg == NULL || cfg->role != ANYDTLS_SERVER)
         return ANYDTLS_E_INVALID_ARG;
-    if (!(anydtls_backend_driver.caps & ANYDTLS_CAP_COOKIE))
-        return ANYDTLS_E_UNSUPPORTED;
-    if (!cfg->built) {
-        int rc = anydtls_config_build(cfg);
-        if (rc < 0)
-            return rc;
-    }
+    int ready = cookie_ready(cfg);
+    if (ready != ANYDTLS_OK)
+        return ready;
     uint8_t fresh[ANYDTLS_COOKIE_KEY_MAX];
     int rc = anydtls_backend_driver.random(fresh, cfg->cookie.len);
     if (rc == ANYDTLS_OK) {
@@ -260,13 +264,9 @@ int anydtls_cookie_check(anydtls_config *cfg, const uint8_t *dgram, size_t len,
         (peer->family != AF_INET && peer->family != AF_INET6) || reply == NULL ||
         reply_cap < ANYDTLS_HVR_MAX || reply_len == NULL || prestate == NULL)
         return ANYDTLS_E_INVALID_ARG;
-    if (!(anydtls_backend_driver.caps & ANYDTLS_CAP_COOKIE))
-        return ANYDTLS_E_UNSUPPORTED;
-    if (!cfg->built) {
-        int rc = anydtls_config_build(cfg);
-        if (rc < 0)
-            return rc;
-    }
+    int ready = cookie_ready(cfg);
+    if (ready != ANYDTLS_OK)
+        return ready;
     *reply_len = 0;
     struct client_hello ch;
     if (parse_client_hello(dgram, len, &ch) != 0)

@@ -102,6 +102,15 @@ static int usable(anydtls_session *s)
     return s->failed ? s->fail_code : ANYDTLS_OK;
 }
 
+/* OK when s is established; the code that failed it; INVALID_ARG before
+ * its handshake. */
+static int established(const anydtls_session *s)
+{
+    if (s->failed)
+        return s->fail_code;
+    return s->established ? ANYDTLS_OK : ANYDTLS_E_INVALID_ARG;
+}
+
 int anydtls_handshake(anydtls_session *s)
 {
     if (s == NULL)
@@ -119,10 +128,9 @@ int anydtls_read(anydtls_session *s, uint8_t *buf, size_t cap)
 {
     if (s == NULL || buf == NULL || cap == 0 || cap > INT32_MAX)
         return ANYDTLS_E_INVALID_ARG;
-    if (s->failed)
-        return s->fail_code;
-    if (!s->established)
-        return ANYDTLS_E_INVALID_ARG;
+    int ready = established(s);
+    if (ready != ANYDTLS_OK)
+        return ready;
     return DRV.read(s, buf, cap);
 }
 
@@ -130,10 +138,9 @@ int anydtls_max_payload(anydtls_session *s)
 {
     if (s == NULL)
         return ANYDTLS_E_INVALID_ARG;
-    if (s->failed)
-        return s->fail_code;
-    if (!s->established)
-        return ANYDTLS_E_INVALID_ARG;
+    int ready = established(s);
+    if (ready != ANYDTLS_OK)
+        return ready;
     if (s->max_payload <= 0)
         s->max_payload = DRV.max_payload(s);
     return s->max_payload;
@@ -143,10 +150,9 @@ int anydtls_write(anydtls_session *s, const uint8_t *buf, size_t len)
 {
     if (s == NULL || buf == NULL || len == 0)
         return ANYDTLS_E_INVALID_ARG;
-    if (s->failed)
-        return s->fail_code;
-    if (!s->established)
-        return ANYDTLS_E_INVALID_ARG;
+    int ready = established(s);
+    if (ready != ANYDTLS_OK)
+        return ready;
     int max = anydtls_max_payload(s);
     if (max < 0)
         return max;
@@ -159,10 +165,9 @@ int anydtls_shutdown(anydtls_session *s)
 {
     if (s == NULL)
         return ANYDTLS_E_INVALID_ARG;
-    if (s->failed)
-        return s->fail_code;
-    if (!s->established)
-        return ANYDTLS_E_INVALID_ARG;
+    int ready = established(s);
+    if (ready != ANYDTLS_OK)
+        return ready;
     return DRV.shutdown(s);
 }
 
@@ -208,10 +213,9 @@ int anydtls_export_keying_material(anydtls_session *s, uint8_t *out, size_t out_
         return ANYDTLS_E_INVALID_ARG;
     if (DRV.export_keying_material == NULL || !(DRV.caps & ANYDTLS_CAP_EXPORTER))
         return ANYDTLS_E_UNSUPPORTED;
-    if (s->failed)
-        return s->fail_code;
-    if (!s->established)
-        return ANYDTLS_E_INVALID_ARG;
+    int ready = established(s);
+    if (ready != ANYDTLS_OK)
+        return ready;
     return DRV.export_keying_material(s, out, out_len, label, context, context_len);
 }
 
