@@ -30,6 +30,7 @@ struct gtls_config {
     gnutls_psk_client_credentials_t psk_client;
     gnutls_psk_server_credentials_t psk_server;
     gnutls_priority_t prio;
+    gnutls_datum_t ticket_key; /* server with resumption: seals its tickets */
 };
 
 struct gtls_session {
@@ -185,6 +186,10 @@ static void gtls_config_free(anydtls_config *cfg)
         gnutls_psk_free_server_credentials(gc->psk_server);
     if (gc->prio != NULL)
         gnutls_priority_deinit(gc->prio);
+    if (gc->ticket_key.data != NULL) {
+        gnutls_memset(gc->ticket_key.data, 0, gc->ticket_key.size);
+        gnutls_free(gc->ticket_key.data);
+    }
     free(gc);
     cfg->native = NULL;
 }
@@ -202,6 +207,11 @@ static int gtls_config_build(anydtls_config *cfg)
         int r = gnutls_priority_init(&gc->prio, PRIORITIES, NULL);
         if (r < 0)
             rc = config_fail(cfg, ANYDTLS_E_BACKEND, "cannot set priorities", r);
+    }
+    if (rc == ANYDTLS_OK && cfg->resumption && cfg->role == ANYDTLS_SERVER) {
+        int r = gnutls_session_ticket_key_generate(&gc->ticket_key);
+        if (r < 0)
+            rc = config_fail(cfg, ANYDTLS_E_BACKEND, "cannot make a ticket key", r);
     }
     if (rc != ANYDTLS_OK)
         gtls_config_free(cfg);
@@ -261,6 +271,8 @@ static int gtls_set_credentials(anydtls_session *s, gnutls_session_t g)
     }
     if (r >= 0 && gc->psk_server != NULL)
         r = gnutls_credentials_set(g, GNUTLS_CRD_PSK, gc->psk_server);
+    if (r >= 0 && gc->ticket_key.data != NULL)
+        r = gnutls_session_ticket_enable_server(g, &gc->ticket_key);
     return r;
 }
 
@@ -270,7 +282,8 @@ static int gtls_session_new(anydtls_session *s, const anydtls_prestate *ps)
     if (gs == NULL)
         return ANYDTLS_E_NOMEM;
     s->native = gs;
-    unsigned flags = GNUTLS_DATAGRAM | GNUTLS_NONBLOCK | GNUTLS_NO_TICKETS |
+    unsigned flags = GNUTLS_DATAGRAM | GNUTLS_NONBLOCK |
+                     (s->cfg->resumption ? 0 : GNUTLS_NO_TICKETS) |
                      (s->cfg->role == ANYDTLS_SERVER ? GNUTLS_SERVER : GNUTLS_CLIENT);
     int r = gnutls_init(&gs->g, flags);
     if (r >= 0)
@@ -471,6 +484,34 @@ static const char *gtls_protocol(const anydtls_session *s)
     }
 }
 
+/* ---------------- resumption ---------------- */
+
+static int gtls_session_save(anydtls_session *s, uint8_t *buf, size_t cap)
+{
+    gnutls_datum_t d = {NULL, 0};
+    int r = gnutls_session_get_data2(GSES(s)->g, &d);
+    if (r < 0) {
+        anydtls_set_detail(s->detail, sizeof s->detail, gnutls_strerror(r));
+        return ANYDTLS_E_BACKEND;
+    }
+    if (d.size <= cap)
+        memcpy(buf, d.data, d.size);
+    int n = d.size > INT32_MAX ? ANYDTLS_E_BACKEND : (int)d.size;
+    gnutls_memset(d.data, 0, d.size); /* it holds the master secret */
+    gnutls_free(d.data);
+    return n;
+}
+
+static int gtls_session_resume(anydtls_session *s, const uint8_t *data, size_t len)
+{
+    return gnutls_session_set_data(GSES(s)->g, data, len) < 0 ? ANYDTLS_E_INVALID_ARG : ANYDTLS_OK;
+}
+
+static bool gtls_resumed(const anydtls_session *s)
+{
+    return gnutls_session_is_resumed(GSES(s)->g) != 0;
+}
+
 static int gtls_peer_cert_der(anydtls_session *s, uint8_t *der, size_t cap)
 {
     unsigned n = 0;
@@ -516,6 +557,7 @@ static const char *gtls_version(void)
 const struct anydtls_backend anydtls_backend_driver = {
     .name = "gnutls",
     .caps = ANYDTLS_CAP_CERT | ANYDTLS_CAP_PSK | ANYDTLS_CAP_EXPORTER | ANYDTLS_CAP_MTU |
+            ANYDTLS_CAP_RESUMPTION |
             ANYDTLS_CAP_COOKIE,
     .version = gtls_version,
     .config_build = gtls_config_build,
@@ -534,6 +576,9 @@ const struct anydtls_backend anydtls_backend_driver = {
     .cipher = gtls_cipher,
     .protocol = gtls_protocol,
     .peer_cert_der = gtls_peer_cert_der,
+    .session_save = gtls_session_save,
+    .session_resume = gtls_session_resume,
+    .resumed = gtls_resumed,
     .random = gtls_random,
     .hmac_sha256 = gtls_hmac_sha256,
 };

@@ -332,7 +332,15 @@ static int ossl_config_build(anydtls_config *cfg)
         SSL_CTX_set_cookie_verify_cb(oc->ctx, cookie_verify_cb);
     }
     SSL_CTX_set_info_callback(oc->ctx, info_cb);
+    /* No session cache: a server resumes from tickets only, which need no
+     * state per client; a client keeps what anydtls_session_save writes. */
     SSL_CTX_set_session_cache_mode(oc->ctx, SSL_SESS_CACHE_OFF);
+    static const unsigned char sid_ctx[] = "anydtls";
+    if (cfg->role == ANYDTLS_SERVER &&
+        SSL_CTX_set_session_id_context(oc->ctx, sid_ctx, sizeof sid_ctx - 1) != 1) {
+        rc = config_fail(cfg, ANYDTLS_E_BACKEND, "cannot set the session id context");
+        goto fail;
+    }
     return ANYDTLS_OK;
 fail:
     ossl_config_free(cfg);
@@ -366,7 +374,8 @@ static int ossl_session_new(anydtls_session *s, const anydtls_prestate *ps)
     BIO_set_data(bio, s);
     SSL_set_bio(os->ssl, bio, bio);
     SSL_set_app_data(os->ssl, s);
-    SSL_set_options(os->ssl, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET | (ps != NULL ? SSL_OP_COOKIE_EXCHANGE : 0));
+    SSL_set_options(os->ssl, SSL_OP_NO_QUERY_MTU | (s->cfg->resumption ? 0 : SSL_OP_NO_TICKET) |
+                                 (ps != NULL ? SSL_OP_COOKIE_EXCHANGE : 0));
     if (!SSL_set_mtu(os->ssl, (long)s->mtu))
         goto fail;
     DTLS_set_timer_cb(os->ssl, timer_cb);
@@ -533,6 +542,39 @@ static int ossl_export(anydtls_session *s, uint8_t *out, size_t out_len, const c
     return ANYDTLS_E_BACKEND;
 }
 
+/* ---------------- resumption ---------------- */
+
+static int ossl_session_save(anydtls_session *s, uint8_t *buf, size_t cap)
+{
+    SSL_SESSION *sess = SSL_get1_session(OSES(s)->ssl);
+    if (sess == NULL)
+        return ANYDTLS_E_BACKEND;
+    int need = i2d_SSL_SESSION(sess, NULL);
+    if (need > 0 && (size_t)need <= cap) {
+        unsigned char *p = buf;
+        need = i2d_SSL_SESSION(sess, &p);
+    }
+    SSL_SESSION_free(sess);
+    return need > 0 ? need : ANYDTLS_E_BACKEND;
+}
+
+static int ossl_session_resume(anydtls_session *s, const uint8_t *data, size_t len)
+{
+    const unsigned char *p = data;
+    SSL_SESSION *sess = d2i_SSL_SESSION(NULL, &p, (long)len);
+    int rc = ANYDTLS_E_INVALID_ARG;
+    if (sess != NULL && p == data + len)
+        rc = SSL_set_session(OSES(s)->ssl, sess) == 1 ? ANYDTLS_OK : ANYDTLS_E_BACKEND;
+    SSL_SESSION_free(sess);
+    ERR_clear_error();
+    return rc;
+}
+
+static bool ossl_resumed(const anydtls_session *s)
+{
+    return SSL_session_reused(OSES(s)->ssl) == 1;
+}
+
 static const char *ossl_cipher(const anydtls_session *s)
 {
     return SSL_CIPHER_standard_name(SSL_get_current_cipher(OSES(s)->ssl));
@@ -607,7 +649,7 @@ static const char *ossl_version(void)
 const struct anydtls_backend anydtls_backend_driver = {
     .name = "openssl",
     .caps = ANYDTLS_CAP_CERT | ANYDTLS_CAP_PSK | ANYDTLS_CAP_EXPORTER | ANYDTLS_CAP_MTU |
-            ANYDTLS_CAP_COOKIE,
+            ANYDTLS_CAP_COOKIE | ANYDTLS_CAP_RESUMPTION,
     .version = ossl_version,
     .config_build = ossl_config_build,
     .config_free = ossl_config_free,
@@ -625,6 +667,9 @@ const struct anydtls_backend anydtls_backend_driver = {
     .cipher = ossl_cipher,
     .protocol = ossl_protocol,
     .peer_cert_der = ossl_peer_cert_der,
+    .session_save = ossl_session_save,
+    .session_resume = ossl_session_resume,
+    .resumed = ossl_resumed,
     .random = ossl_random,
     .hmac_sha256 = ossl_hmac_sha256,
 };

@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* AEAD suites only (see too_short_record), certificates and PSK. */
+/* AEAD suites only (see malformed_datagram), certificates and PSK. */
 #define CIPHERS                                                                        \
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"                     \
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"                       \
@@ -39,9 +39,10 @@ struct wolf_config {
     WOLFSSL_CTX *ctx;
 };
 
-/* A server's last flight (ChangeCipherSpec + Finished), kept to answer the
- * client's retransmission: wolfSSL drops that retransmission once its
- * handshake is done and never resends the flight itself. */
+/* The last flight of a handshake (ChangeCipherSpec + Finished: the
+ * server's in a full handshake, the client's in a resumed one), kept to
+ * answer the peer's retransmission: wolfSSL drops that retransmission once
+ * its handshake is done and never resends the flight itself. */
 #define FLIGHT_MAX 256
 
 struct wolf_session {
@@ -52,6 +53,9 @@ struct wolf_session {
     uint16_t flight_len; /* bytes in flight: 2-byte length + datagram, ... */
     bool flight_overflow;
     uint8_t min_record; /* shortest valid encrypted record; 0: not known yet */
+    bool offered_ticket; /* a client resuming, until the ServerHello */
+    uint8_t offered_id_len;
+    uint8_t offered_id[32]; /* the session id it offered with the ticket */
     uint8_t flight[FLIGHT_MAX];
 };
 
@@ -79,7 +83,7 @@ static int io_result(anydtls_session *s, int rc, int would_block)
     return WOLFSSL_CBIO_ERR_GENERAL;
 }
 
-/* Keep what the server sends after the last datagram it received. */
+/* Keep what we send from our ChangeCipherSpec on. */
 static void flight_add(struct wolf_session *ws, const uint8_t *d, size_t n)
 {
     if (ws->flight_overflow || n > FLIGHT_MAX - 2u - ws->flight_len) {
@@ -102,16 +106,17 @@ static void flight_resend(anydtls_session *s)
     }
 }
 
-/* An epoch-0 handshake record after our handshake: the client did not get
+/* An epoch-0 handshake record after our handshake: the peer did not get
  * our last flight and sends its own again. */
 static bool is_peer_retransmission(const uint8_t *p, size_t n)
 {
     return n >= 13 && p[0] == 22 && p[3] == 0 && p[4] == 0;
 }
 
-/* The server's last flight starts with its ChangeCipherSpec and goes on in
- * epoch 1; its earlier flights (resent too when the client repeats
- * itself) are not part of it. */
+/* The last flight starts with a ChangeCipherSpec and goes on in epoch 1;
+ * earlier flights (resent too when the peer repeats itself) are not part
+ * of it.  Each side keeps its own: which one sends the last flight is
+ * only known when the handshake ends. */
 static void flight_note(struct wolf_session *ws, const uint8_t *p, size_t n)
 {
     bool ccs = false, encrypted = false;
@@ -131,17 +136,21 @@ static int io_send(WOLFSSL *ssl, char *buf, int len, void *ctx)
 {
     (void)ssl;
     anydtls_session *s = ctx;
-    if (s->cfg->role == ANYDTLS_SERVER && !s->established)
+    if (!s->established)
         flight_note(WSES(s), (const uint8_t *)buf, (size_t)len);
     int rc = anydtls_session_send(s, (const uint8_t *)buf, (size_t)len);
     WSES(s)->write_blocked = rc == ANYDTLS_E_WANT_WRITE;
     return io_result(s, rc, WOLFSSL_CBIO_ERR_WANT_WRITE);
 }
 
-/* wolfSSL 5.5 fails the whole session (SANITY_CIPHER_E, sticky) on an
- * encrypted record shorter than the cipher's tag and explicit nonce,
- * instead of dropping it as DTLS wants; such datagrams are dropped here.
- * The cipher list holds AEAD suites only, so the minimum is known. */
+/* wolfSSL 5.5 fails the whole session on records that DTLS says to drop
+ * (RFC 6347, 4.1.2.7): a record whose length runs past the end of its
+ * datagram, and, once the handshake is done, a record of another version
+ * or an unknown content type (answered with a fatal alert) or an
+ * encrypted record shorter than the cipher's tag and explicit nonce
+ * (SANITY_CIPHER_E, sticky).  Such datagrams are dropped here.  The cipher
+ * list holds AEAD suites only, so the shortest valid record is known once
+ * the handshake is done. */
 static size_t min_record(struct wolf_session *ws)
 {
     if (ws->min_record == 0) {
@@ -156,21 +165,85 @@ static size_t min_record(struct wolf_session *ws)
     return ws->min_record;
 }
 
-static bool too_short_record(anydtls_session *s, const uint8_t *p, size_t n)
+static bool malformed_datagram(anydtls_session *s, const uint8_t *p, size_t n)
 {
-    if (!s->established)
-        return false; /* the cipher is not known before */
-    size_t min = min_record(WSES(s));
-    while (n >= 13) {
+    size_t min = s->established ? min_record(WSES(s)) : 0;
+    while (n > 0) {
+        if (n < 13)
+            return true; /* bytes after the last record */
         size_t len = ((size_t)p[11] << 8) | p[12];
-        if ((p[3] | p[4]) != 0 && len < min)
-            return true;
         if (len > n - 13)
-            break;
+            return true;
+        if (s->established && (p[0] < 20 || p[0] > 23 || p[1] != 0xFE || p[2] != 0xFD ||
+                               ((p[3] | p[4]) != 0 && len < min)))
+            return true;
         p += 13 + len;
         n -= 13 + len;
     }
     return false;
+}
+
+/* wolfSSL 5.5's client takes any ServerHello as accepting its ticket, so
+ * a server that declines it (another key, resumption off) would fail the
+ * handshake with "out of order message".  When the datagram with the
+ * ServerHello shows that the server declined, wolfSSL is told to forget
+ * the ticket before it reads it, and falls back to a full handshake.
+ * The session id says it when it is not empty: the one offered is echoed
+ * on acceptance (RFC 5077, 3.4), another is a new session.  An empty one
+ * (OpenSSL declining, wolfSSL accepting) is told apart by what follows in
+ * the flight: ChangeCipherSpec or NewSessionTicket, or a Certificate,
+ * ServerKeyExchange, CertificateRequest or ServerHelloDone. */
+enum ticket_verdict { TICKET_UNKNOWN, TICKET_TAKEN, TICKET_DECLINED };
+
+/* r has at least 14 bytes: a record header and its first byte. */
+static enum ticket_verdict verdict_of_record(const uint8_t *r)
+{
+    if (r[0] == 20)
+        return TICKET_TAKEN;
+    if (r[0] != 22 || (r[3] | r[4]) != 0)
+        return TICKET_UNKNOWN;
+    switch (r[13]) {
+    case 4: /* NewSessionTicket */
+        return TICKET_TAKEN;
+    case 11: /* Certificate */
+    case 12: /* ServerKeyExchange */
+    case 13: /* CertificateRequest */
+    case 14: /* ServerHelloDone */
+        return TICKET_DECLINED;
+    default:
+        return TICKET_UNKNOWN;
+    }
+}
+
+/* p starts with the ServerHello record. */
+static enum ticket_verdict ticket_verdict(const struct wolf_session *ws, const uint8_t *p,
+                                          size_t n)
+{
+    /* record header 13, handshake header 12, version 2, random 32 */
+    const size_t sid_at = 13 + 12 + 2 + 32;
+    size_t sid_len = p[sid_at];
+    if (sid_len > 0)
+        return sid_len == ws->offered_id_len && sid_at + 1 + sid_len <= n &&
+                       memcmp(p + sid_at + 1, ws->offered_id, sid_len) == 0
+                   ? TICKET_TAKEN
+                   : TICKET_DECLINED;
+    for (size_t at = 13 + (((size_t)p[11] << 8) | p[12]); at + 14 <= n;
+         at += 13 + (((size_t)p[at + 11] << 8) | p[at + 12])) {
+        enum ticket_verdict v = verdict_of_record(p + at);
+        if (v != TICKET_UNKNOWN)
+            return v;
+    }
+    return TICKET_UNKNOWN;
+}
+
+static void check_ticket_taken(struct wolf_session *ws, const uint8_t *p, size_t n)
+{
+    if (n <= 13 + 12 + 2 + 32 || p[0] != 22 || (p[3] | p[4]) != 0 || p[13] != 2 ||
+        (p[19] | p[20] | p[21]) != 0)
+        return; /* not the start of a ServerHello */
+    ws->offered_ticket = false;
+    if (ticket_verdict(ws, p, n) == TICKET_DECLINED)
+        (void)wolfSSL_set_SessionTicket(ws->ssl, NULL, 0);
 }
 
 static int io_recv(WOLFSSL *ssl, char *buf, int len, void *ctx)
@@ -183,6 +256,8 @@ static int io_recv(WOLFSSL *ssl, char *buf, int len, void *ctx)
         rc = anydtls_session_recv(s, (uint8_t *)buf, (size_t)len);
         if (rc <= 0)
             break;
+        if (ws->offered_ticket)
+            check_ticket_taken(ws, (const uint8_t *)buf, (size_t)rc);
         if (s->established && ws->flight_len > 0 &&
             is_peer_retransmission((const uint8_t *)buf, (size_t)rc)) {
             flight_resend(s);
@@ -190,7 +265,7 @@ static int io_recv(WOLFSSL *ssl, char *buf, int len, void *ctx)
         }
         if (s->established && ws->flight_len > 0 && ((const uint8_t *)buf)[0] == 23)
             ws->flight_len = 0; /* application data: the client has our flight */
-        if (!too_short_record(s, (const uint8_t *)buf, (size_t)rc))
+        if (!malformed_datagram(s, (const uint8_t *)buf, (size_t)rc))
             break;
     }
     return io_result(s, rc, WOLFSSL_CBIO_ERR_WANT_READ);
@@ -404,6 +479,13 @@ static int wolf_config_build(anydtls_config *cfg)
         goto fail;
     setup_verify(cfg, wc->ctx);
     setup_psk(cfg, wc->ctx);
+    /* No session cache (wolfSSL's is global to the process): a server
+     * resumes from tickets only, which need no state per client. */
+    wolfSSL_CTX_set_session_cache_mode(wc->ctx, WOLFSSL_SESS_CACHE_OFF);
+    if (!cfg->resumption && wolfSSL_CTX_NoTicketTLSv12(wc->ctx) != WOLFSSL_SUCCESS) {
+        rc = config_fail(cfg, ANYDTLS_E_BACKEND, "cannot turn session tickets off", 0);
+        goto fail;
+    }
     wolfSSL_CTX_SetIORecv(wc->ctx, io_recv);
     wolfSSL_CTX_SetIOSend(wc->ctx, io_send);
     return ANYDTLS_OK;
@@ -478,6 +560,8 @@ static int wolf_session_new(anydtls_session *s, const anydtls_prestate *ps)
         r = wolfSSL_set_ex_data(ws->ssl, 0, s);
     if (r == WOLFSSL_SUCCESS && s->cfg->role == ANYDTLS_CLIENT)
         r = setup_peer_name(s, ws->ssl);
+    if (r == WOLFSSL_SUCCESS && s->cfg->role == ANYDTLS_CLIENT && s->cfg->resumption)
+        r = wolfSSL_UseSessionTicket(ws->ssl);
     if (r == WOLFSSL_SUCCESS && ps != NULL)
         r = setup_prestate(s, ws->ssl, ps);
     /* Our timer decides when to retransmit and when to give up; wolfSSL's
@@ -644,6 +728,47 @@ static const char *wolf_protocol(const anydtls_session *s)
     return wolfSSL_get_version(WSES(s)->ssl);
 }
 
+/* ---------------- resumption ---------------- */
+
+static int wolf_session_save(anydtls_session *s, uint8_t *buf, size_t cap)
+{
+    WOLFSSL_SESSION *sess = wolfSSL_get1_session(WSES(s)->ssl);
+    if (sess == NULL)
+        return ANYDTLS_E_BACKEND;
+    int need = wolfSSL_i2d_SSL_SESSION(sess, NULL);
+    if (need > 0 && (size_t)need <= cap) {
+        unsigned char *p = buf;
+        need = wolfSSL_i2d_SSL_SESSION(sess, &p);
+    }
+    wolfSSL_SESSION_free(sess);
+    return need > 0 ? need : ANYDTLS_E_BACKEND;
+}
+
+static int wolf_session_resume(anydtls_session *s, const uint8_t *data, size_t len)
+{
+    const unsigned char *p = data;
+    WOLFSSL_SESSION *sess = wolfSSL_d2i_SSL_SESSION(NULL, &p, (long)len);
+    struct wolf_session *ws = WSES(s);
+    int rc = ANYDTLS_E_INVALID_ARG;
+    unsigned id_len = 0;
+    const unsigned char *id = sess != NULL ? wolfSSL_SESSION_get_id(sess, &id_len) : NULL;
+    if (sess != NULL && p == data + len && id != NULL && id_len <= sizeof ws->offered_id)
+        rc = wolfSSL_set_session(ws->ssl, sess) == WOLFSSL_SUCCESS ? ANYDTLS_OK
+                                                                  : ANYDTLS_E_BACKEND;
+    if (rc == ANYDTLS_OK) {
+        memcpy(ws->offered_id, id, id_len);
+        ws->offered_id_len = (uint8_t)id_len;
+        ws->offered_ticket = true;
+    }
+    wolfSSL_SESSION_free(sess);
+    return rc;
+}
+
+static bool wolf_resumed(const anydtls_session *s)
+{
+    return wolfSSL_session_reused(WSES(s)->ssl) == 1;
+}
+
 static int wolf_peer_cert_der(anydtls_session *s, uint8_t *der, size_t cap)
 {
     WOLFSSL_X509 *x = wolfSSL_get_peer_certificate(WSES(s)->ssl);
@@ -699,7 +824,8 @@ const struct anydtls_backend anydtls_backend_driver = {
     .name = "wolfssl",
     /* Debian's build has no WOLFSSL_DTLS_MTU (no settable MTU) and no
      * WOLFSSL_SRTP. */
-    .caps = ANYDTLS_CAP_CERT | ANYDTLS_CAP_PSK | ANYDTLS_CAP_EXPORTER | ANYDTLS_CAP_COOKIE,
+    .caps = ANYDTLS_CAP_CERT | ANYDTLS_CAP_PSK | ANYDTLS_CAP_EXPORTER | ANYDTLS_CAP_COOKIE |
+            ANYDTLS_CAP_RESUMPTION,
     .version = wolf_version,
     .config_build = wolf_config_build,
     .config_free = wolf_config_free,
@@ -717,6 +843,9 @@ const struct anydtls_backend anydtls_backend_driver = {
     .cipher = wolf_cipher,
     .protocol = wolf_protocol,
     .peer_cert_der = wolf_peer_cert_der,
+    .session_save = wolf_session_save,
+    .session_resume = wolf_session_resume,
+    .resumed = wolf_resumed,
     .random = wolf_random,
     .hmac_sha256 = wolf_hmac_sha256,
 };

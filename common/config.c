@@ -230,6 +230,16 @@ int anydtls_config_set_cookie_key_length(anydtls_config *cfg, size_t len)
     return rc;
 }
 
+int anydtls_config_set_resumption(anydtls_config *cfg, int enable)
+{
+    if (!settable(cfg))
+        return ANYDTLS_E_INVALID_ARG;
+    int rc = need_cap(ANYDTLS_CAP_RESUMPTION);
+    if (rc == ANYDTLS_OK)
+        cfg->resumption = enable != 0;
+    return rc;
+}
+
 int anydtls_config_build(anydtls_config *cfg)
 {
     if (cfg == NULL)

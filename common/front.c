@@ -118,6 +118,7 @@ int anydtls_handshake(anydtls_session *s)
     int rc = usable(s);
     if (rc != ANYDTLS_OK || s->established)
         return rc;
+    s->started = true;
     rc = DRV.handshake(s);
     if (rc == ANYDTLS_OK)
         s->established = true;
@@ -243,6 +244,49 @@ int anydtls_peer_cert_der(anydtls_session *s, uint8_t *der, size_t cap)
     if (!s->established)
         return ANYDTLS_E_INVALID_ARG;
     return DRV.peer_cert_der(s, der, cap);
+}
+
+/* Resumption needs the capability, a client and the configuration's
+ * consent. */
+static int resumable(const anydtls_session *s)
+{
+    if (!(DRV.caps & ANYDTLS_CAP_RESUMPTION) || DRV.session_save == NULL)
+        return ANYDTLS_E_UNSUPPORTED;
+    if (s->cfg->role != ANYDTLS_CLIENT || !s->cfg->resumption)
+        return ANYDTLS_E_INVALID_ARG;
+    return ANYDTLS_OK;
+}
+
+int anydtls_session_save(anydtls_session *s, uint8_t *buf, size_t cap)
+{
+    if (s == NULL || (buf == NULL && cap != 0))
+        return ANYDTLS_E_INVALID_ARG;
+    int rc = resumable(s);
+    if (rc == ANYDTLS_OK)
+        rc = established(s);
+    if (rc != ANYDTLS_OK)
+        return rc;
+    rc = DRV.session_save(s, buf, cap);
+    if (rc > ANYDTLS_SESSION_DATA_MAX)
+        return ANYDTLS_E_BACKEND;
+    return rc >= 0 && (size_t)rc > cap ? ANYDTLS_E_MSG_TOO_BIG : rc;
+}
+
+int anydtls_session_resume(anydtls_session *s, const uint8_t *data, size_t len)
+{
+    if (s == NULL || data == NULL || len == 0 || len > ANYDTLS_SESSION_DATA_MAX)
+        return ANYDTLS_E_INVALID_ARG;
+    int rc = resumable(s);
+    if (rc != ANYDTLS_OK)
+        return rc;
+    if (s->started || s->failed)
+        return ANYDTLS_E_INVALID_ARG;
+    return DRV.session_resume(s, data, len);
+}
+
+int anydtls_session_resumed(const anydtls_session *s)
+{
+    return s != NULL && s->established && DRV.resumed != NULL && DRV.resumed(s);
 }
 
 int anydtls_alert(const anydtls_session *s)

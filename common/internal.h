@@ -70,6 +70,7 @@ struct anydtls_config {
     void *psk_user;
     uint32_t timeout_initial_ms, timeout_max_ms;
     unsigned mtu;
+    bool resumption;
     struct anydtls_cookie_keys cookie;
     void *native; /* backend context (SSL_CTX *, ...) */
     char error[256];
@@ -79,6 +80,7 @@ struct anydtls_config {
 struct anydtls_session {
     anydtls_config *cfg;
     anydtls_transport *transport;
+    bool started;        /* the first handshake step was taken */
     bool established;
     bool failed;
     int fail_code;       /* the code that failed the session */
@@ -131,6 +133,12 @@ struct anydtls_backend {
     const char *(*cipher)(const anydtls_session *s);
     const char *(*protocol)(const anydtls_session *s);
     int (*peer_cert_der)(anydtls_session *s, uint8_t *der, size_t cap);
+    /* optional: CAP_RESUMPTION.  save returns the length of the state (it
+     * may exceed cap: then nothing is written); resume is called before the
+     * first handshake step; resumed after it completed. */
+    int (*session_save)(anydtls_session *s, uint8_t *buf, size_t cap);
+    int (*session_resume)(anydtls_session *s, const uint8_t *data, size_t len);
+    bool (*resumed)(const anydtls_session *s);
 
     /* Crypto services for the common code.  hmac_sha256 must not allocate
      * and must be safe to call from many threads. */

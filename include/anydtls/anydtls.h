@@ -223,6 +223,11 @@ ANYDTLS_API int anydtls_config_set_timeouts(anydtls_config *cfg, uint32_t initia
 ANYDTLS_API int anydtls_config_set_mtu(anydtls_config *cfg, unsigned mtu);
 /* Server: cookie key length in bytes, 16..64 (default 32). */
 ANYDTLS_API int anydtls_config_set_cookie_key_length(anydtls_config *cfg, size_t len);
+/* Session resumption (ANYDTLS_CAP_RESUMPTION), off by default; both sides
+ * opt in.  A server then issues session tickets (RFC 5077) sealed under a
+ * random key of this configuration, keeping no state per client; a client
+ * asks for one.  0, or ANYDTLS_E_UNSUPPORTED. */
+ANYDTLS_API int anydtls_config_set_resumption(anydtls_config *cfg, int enable);
 /* Create the backend context now: load and check credentials, generate the
  * cookie key.  On failure the message is in anydtls_config_error(). */
 ANYDTLS_API int anydtls_config_build(anydtls_config *cfg);
@@ -295,6 +300,22 @@ ANYDTLS_API int anydtls_read(anydtls_session *s, uint8_t *buf, size_t cap);
 /* Send buf as one record: len, ANYDTLS_E_MSG_TOO_BIG when len exceeds
  * anydtls_max_payload(), ANYDTLS_E_WANT_WRITE, or a failure. */
 ANYDTLS_API int anydtls_write(anydtls_session *s, const uint8_t *buf, size_t len);
+/* Largest state anydtls_session_save writes. */
+#define ANYDTLS_SESSION_DATA_MAX 8192
+/* Client with resumption enabled, established: write what a later session
+ * needs to resume this one (the ticket and the master secret: keep it as
+ * secret as a key) to buf.  Its length; ANYDTLS_E_MSG_TOO_BIG when cap is
+ * too small; ANYDTLS_E_INVALID_ARG for a server, before the handshake or
+ * when resumption is off; ANYDTLS_E_UNSUPPORTED without the capability. */
+ANYDTLS_API int anydtls_session_save(anydtls_session *s, uint8_t *buf, size_t cap);
+/* Client with resumption enabled, before its first anydtls_handshake: offer
+ * to resume the session saved in data.  A server that declines (or lost
+ * its ticket key) runs a full handshake instead.  0; ANYDTLS_E_INVALID_ARG
+ * when data does not parse or the state is wrong. */
+ANYDTLS_API int anydtls_session_resume(anydtls_session *s, const uint8_t *data, size_t len);
+/* 1 when the established session was resumed, 0 when it ran a full
+ * handshake (or is not established). */
+ANYDTLS_API int anydtls_session_resumed(const anydtls_session *s);
 /* Send close_notify: 0, ANYDTLS_E_WANT_WRITE, or a failure. */
 ANYDTLS_API int anydtls_shutdown(anydtls_session *s);
 /* Milliseconds until anydtls_handle_timeout is due: returns 1 and sets *ms
