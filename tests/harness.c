@@ -213,7 +213,26 @@ void link_init(struct link *l, anydtls_config *ccfg, anydtls_config *scfg, bool 
 
 static void server_cookie_step(struct link *l, const uint8_t *d, size_t len);
 
-static void arrive(struct link *l, int dir, const uint8_t *d, size_t len)
+/* Put a datagram in the air; a full sky (or no memory) loses it, as a
+ * network would. */
+static void take_off(struct link *l, int dir, const uint8_t *d, size_t len)
+{
+    if (l->air_n == l->air_cap) {
+        size_t cap = l->air_cap == 0 ? 32 : l->air_cap * 2;
+        struct airborne *air = cap <= 4096 ? realloc(l->air, cap * sizeof *air) : NULL;
+        if (air == NULL)
+            return;
+        l->air = air;
+        l->air_cap = cap;
+    }
+    uint8_t *copy = malloc(len > 0 ? len : 1);
+    if (copy == NULL)
+        return;
+    memcpy(copy, d, len);
+    l->air[l->air_n++] = (struct airborne){now_ms() + l->delay(l->filter_user, dir), dir, len, copy};
+}
+
+static void land(struct link *l, int dir, const uint8_t *d, size_t len)
 {
     if (dir == 1)
         anydtls_memory_push(l->ct, d, len);
@@ -223,12 +242,75 @@ static void arrive(struct link *l, int dir, const uint8_t *d, size_t len)
         anydtls_memory_push(l->st, d, len);
 }
 
+static void arrive(struct link *l, int dir, const uint8_t *d, size_t len)
+{
+    if (l->delay != NULL)
+        take_off(l, dir, d, len);
+    else
+        land(l, dir, d, len);
+}
+
+/* Land the first datagram (in sending order) whose time has come. */
+static bool land_one(struct link *l)
+{
+    double now = now_ms();
+    for (size_t i = 0; i < l->air_n; i++) {
+        struct airborne a = l->air[i];
+        if (a.due > now)
+            continue;
+        memmove(&l->air[i], &l->air[i + 1], (l->air_n - i - 1) * sizeof *l->air);
+        l->air_n--;
+        land(l, a.dir, a.d, a.len);
+        free(a.d);
+        return true;
+    }
+    return false;
+}
+
+/* Milliseconds until the next datagram lands, or UINT32_MAX. */
+static uint32_t next_landing(const struct link *l)
+{
+    double now = now_ms(), best = UINT32_MAX;
+    for (size_t i = 0; i < l->air_n; i++)
+        if (l->air[i].due - now < best)
+            best = l->air[i].due - now;
+    return best <= 0 ? 0 : (uint32_t)(best + 0.999);
+}
+
+/* Let time pass: on the virtual clock it jumps, else the test sleeps. */
+static void pass_time(uint32_t ms)
+{
+    if (vclock_running())
+        vclock_advance_ms(ms);
+    else
+        poll(NULL, 0, (int)ms);
+}
+
+/* With ANYDTLS_LINK_TRACE set, one line per datagram on stderr: the time,
+ * the direction, its fate and its records (type, epoch, sequence number
+ * and, for a plaintext handshake record, the message type). */
+static void trace(int dir, enum fate f, const uint8_t *d, size_t len)
+{
+    static const char *fates[] = {"drop", "deliver", "duplicate", "hold"};
+    fprintf(stderr, "%10.0f %s %4zu %-9s", now_ms(), dir ? "S->C" : "C->S", len, fates[f]);
+    for (size_t at = 0; at + 13 <= len; at += 13 + (((size_t)d[at + 11] << 8) | d[at + 12])) {
+        unsigned epoch = (unsigned)d[at + 3] << 8 | d[at + 4];
+        fprintf(stderr, " [type %u epoch %u seq %u", d[at], epoch, d[at + 10]);
+        if (d[at] == 22 && epoch == 0 && at + 13 < len)
+            fprintf(stderr, " msg %u", d[at + 13]);
+        fprintf(stderr, "]");
+    }
+    fprintf(stderr, "\n");
+}
+
 /* One datagram through the filter: dropped, delivered (once or twice), or
  * held back until the next one in its direction has been delivered. */
 static void deliver(struct link *l, int dir, uint8_t *d, size_t len)
 {
     enum fate f = l->filter != NULL ? l->filter(l->filter_user, dir, l->count[dir]++, d, len)
                                     : DELIVER;
+    if (getenv("ANYDTLS_LINK_TRACE") != NULL)
+        trace(dir, f, d, len);
     if (f == HOLD && l->held_len[dir] == 0 && len <= sizeof l->held[dir]) {
         memcpy(l->held[dir], d, len);
         l->held_len[dir] = len;
@@ -259,6 +341,15 @@ static void server_cookie_step(struct link *l, const uint8_t *d, size_t len)
     }
 }
 
+bool link_advance(struct link *l)
+{
+    uint32_t ms = next_landing(l);
+    if (ms == UINT32_MAX)
+        return false;
+    pass_time(ms);
+    return true;
+}
+
 int link_pump(struct link *l)
 {
     static uint8_t d[65536];
@@ -271,6 +362,8 @@ int link_pump(struct link *l)
         moved++;
         deliver(l, 1, d, (size_t)n);
     }
+    while (land_one(l))
+        moved++;
     return moved;
 }
 
@@ -286,10 +379,11 @@ double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Wait for the earliest retransmission timer, then serve the due ones. */
+/* Wait for the earliest retransmission timer or landing, then serve the
+ * due timers. */
 static bool wait_timers(struct link *l)
 {
-    uint32_t ms, best = UINT32_MAX;
+    uint32_t ms, best = next_landing(l);
     anydtls_session *ss[2] = {l->c, l->s};
     int *rcs[2] = {&l->crc, &l->src};
     for (int i = 0; i < 2; i++)
@@ -297,7 +391,7 @@ static bool wait_timers(struct link *l)
             best = ms;
     if (best == UINT32_MAX)
         return false;
-    poll(NULL, 0, (int)best);
+    pass_time(best);
     for (int i = 0; i < 2; i++) {
         if (ss[i] == NULL || !pending(*rcs[i]))
             continue;
@@ -326,8 +420,11 @@ static void due_timers(struct link *l)
 
 bool link_handshake(struct link *l)
 {
-    double deadline = now_ms() + 20000;
-    while (now_ms() < deadline) {
+    double limit = l->deadline_ms > 0 ? l->deadline_ms : vclock_running() ? 600000 : 20000;
+    double deadline = now_ms() + limit;
+    /* On the virtual clock a loop that never lets time pass would spin
+     * for ever: bound the rounds too. */
+    for (long round = 0; now_ms() < deadline && round < 1000000; round++) {
         if (pending(l->crc))
             l->crc = anydtls_handshake(l->c);
         if (l->s != NULL && pending(l->src))
@@ -380,8 +477,10 @@ bool link_transfer(struct link *l, bool client_to_server, const char *msg)
         uint32_t ms;
         if (anydtls_get_timeout(from, &ms) == 1 && ms == 0)
             anydtls_handle_timeout(from);
-        if (link_pump(l) == 0)
-            poll(NULL, 0, 5);
+        if (link_pump(l) == 0) {
+            uint32_t next = next_landing(l);
+            pass_time(next < 5 ? next : 5);
+        }
     }
     return false;
 }
@@ -392,6 +491,11 @@ void link_free(struct link *l)
     anydtls_session_free(l->s);
     anydtls_transport_free(l->ct);
     anydtls_transport_free(l->st);
+    for (size_t i = 0; i < l->air_n; i++)
+        free(l->air[i].d);
+    free(l->air);
+    l->air = NULL;
+    l->air_n = l->air_cap = 0;
     l->c = l->s = NULL;
     l->ct = l->st = NULL;
 }

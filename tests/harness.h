@@ -5,6 +5,7 @@
 #define ANYDTLS_HARNESS_H
 
 #include "tap.h"
+#include "vclock.h"
 
 #include <anydtls/anydtls.h>
 #include <stdbool.h>
@@ -17,7 +18,7 @@ int with_cap(unsigned cap, int want);
 const char *missing_cap(unsigned cap);
 #define HAS_CAP(cap) ((anydtls_backend_caps() & (cap)) != 0)
 
-/* Monotonic milliseconds. */
+/* Monotonic milliseconds (virtual once vclock_start() was called). */
 double now_ms(void);
 /* "ANYDTLS_E_CERT_UNTRUSTED" and the like, for tables and logs. */
 const char *code_name(int code);
@@ -54,6 +55,17 @@ void fast_timers(anydtls_config *cfg);
  * in place (same length). */
 enum fate { DROP = 0, DELIVER = 1, DUPLICATE = 2, HOLD = 3 /* after the next one */ };
 typedef enum fate (*link_filter)(void *user, int dir, int n, uint8_t *d, size_t len);
+/* How long a datagram delivered in direction dir spends in the air (ms);
+ * datagrams with different delays overtake one another. */
+typedef uint32_t (*link_delay)(void *user, int dir);
+
+/* A datagram in the air: delivered when the clock reaches due. */
+struct airborne {
+    double due;
+    int dir;
+    size_t len;
+    uint8_t *d;
+};
 
 struct link {
     anydtls_config *ccfg, *scfg;
@@ -61,7 +73,12 @@ struct link {
     anydtls_session *c, *s;
     bool cookie;     /* server runs the stateless cookie exchange */
     link_filter filter;
-    void *filter_user;
+    link_delay delay; /* NULL: datagrams arrive at once */
+    void *filter_user; /* for filter and delay */
+    struct airborne *air;
+    size_t air_n, air_cap;
+    double deadline_ms; /* handshake gives up after this long (0: 20 s,
+                         * or 10 minutes on the virtual clock) */
     /* Called once, when the server's handshake completes. */
     void (*on_server_established)(struct link *l);
     bool server_hooked;
@@ -78,8 +95,12 @@ void link_init(struct link *l, anydtls_config *ccfg, anydtls_config *scfg, bool 
 /* Drive both handshakes until both finish or fail (or 20 s pass).  Returns
  * true when both are established; crc/src hold the final codes. */
 bool link_handshake(struct link *l);
-/* Move queued datagrams both ways; returns how many moved. */
+/* Move queued datagrams both ways, and those in the air whose time has
+ * come; returns how many moved. */
 int link_pump(struct link *l);
+/* Let time pass until the next datagram in the air lands; false when
+ * none is in the air. */
+bool link_advance(struct link *l);
 /* Send msg from one side and read it on the other: true when it arrived intact. */
 bool link_transfer(struct link *l, bool client_to_server, const char *msg);
 void link_free(struct link *l);
