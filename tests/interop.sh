@@ -2,13 +2,16 @@
 # TAP: every built flavour's client against every flavour's server, as two
 # processes over loopback UDP (IPv4 and IPv6), with certificates and with
 # PSK: handshake, a message echoed both ways, clean close on both sides.
+# Then resumption across flavours: a second client run resumes the session
+# the first saved; against a restarted server (another ticket key) the
+# saved session is declined and a full handshake follows.
 set -u
 pki=${ANYDTLS_PKI:-tests/pki}
 msg="anydtls interop $$"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 set -- $BACKENDS
-total=$(( $# * $# * 4 ))
+total=$(( $# * $# * 5 ))
 echo "1..$total"
 n=0
 
@@ -23,9 +26,11 @@ creds() { # mode role
 }
 
 # Start the server, wait for its port (from "listening on ADDR:PORT").
-start_server() { # flavour host mode
+start_server() { # flavour host mode [more server options]
     : >"$tmp/server.err"
-    ./tools/anydtls-"$1" server --once --echo --bind "$2" $(creds "$3" server) 0 \
+    f=$1 h=$2 m=$3
+    shift 3
+    ./tools/anydtls-"$f" server --echo --bind "$h" $(creds "$m" server) "$@" 0 \
         >"$tmp/server.out" 2>"$tmp/server.err" </dev/null &
     server_pid=$!
     for _ in $(seq 50); do
@@ -42,7 +47,7 @@ for host in 127.0.0.1 ::1; do
             for s in $BACKENDS; do
                 n=$((n + 1))
                 what="[$c->$s] $mode $host"
-                if ! start_server "$s" "$host" "$mode"; then
+                if ! start_server "$s" "$host" "$mode" --once; then
                     echo "not ok $n - $what: server did not start"
                     sed 's/^/# /' "$tmp/server.err"
                     kill "$server_pid" 2>/dev/null
@@ -66,5 +71,37 @@ for host in 127.0.0.1 ::1; do
                 fi
             done
         done
+    done
+done
+
+# One client run with --session; prints what the client said on stderr.
+resume_run() { # client-flavour
+    printf '%s' "$msg" | timeout 20 ./tools/anydtls-"$1" client --linger 300 \
+        --session "$tmp/session" $(creds cert client) 127.0.0.1 "$port" 2>&1 >"$tmp/client.out"
+    echo "exit $?"
+}
+
+for c in $BACKENDS; do
+    for s in $BACKENDS; do
+        n=$((n + 1))
+        what="[$c->$s] resumption"
+        rm -f "$tmp/session"
+        start_server "$s" 127.0.0.1 cert --resumption || { echo "not ok $n - $what: no server"; continue; }
+        first=$(resume_run "$c")
+        second=$(resume_run "$c")
+        kill "$server_pid" 2>/dev/null
+        wait "$server_pid" 2>/dev/null
+        start_server "$s" 127.0.0.1 cert --resumption || { echo "not ok $n - $what: no server"; continue; }
+        third=$(resume_run "$c")
+        kill "$server_pid" 2>/dev/null
+        wait "$server_pid" 2>/dev/null
+        if echo "$first" | grep -q "exit 0" && ! echo "$first" | grep -q resumed &&
+            echo "$second" | grep -q "exit 0" && echo "$second" | grep -q ", resumed" &&
+            echo "$third" | grep -q "exit 0" && ! echo "$third" | grep -q resumed; then
+            echo "ok $n - $what: saved, resumed, declined by a restarted server (full handshake)"
+        else
+            echo "not ok $n - $what"
+            printf '%s\n--\n%s\n--\n%s\n' "$first" "$second" "$third" | sed 's/^/# /'
+        fi
     done
 done

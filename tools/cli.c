@@ -12,6 +12,7 @@
 #include "net.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
@@ -23,10 +24,10 @@
 #define EXIT_USAGE 64
 
 struct options {
-    const char *ca, *cert, *key, *psk_identity, *name, *bind;
+    const char *ca, *cert, *key, *psk_identity, *name, *bind, *session_file;
     uint8_t psk[ANYDTLS_PSK_MAX];
     size_t psk_len;
-    bool no_verify, quiet, verbose, once, echo;
+    bool no_verify, quiet, verbose, once, echo, resumption;
     unsigned mtu, timeout_ms, cookie_key_length, linger_ms;
 };
 
@@ -51,6 +52,11 @@ static const char *const usage_text =
     "  --timeout MS           retransmission: give up when the doubling\n"
     "                         timeout would exceed MS (default 60000)\n"
     "  --cookie-key-length N  server: cookie key bytes, 16..64 (default 32)\n"
+    "  --resumption           server: issue session tickets, so that clients\n"
+    "                         can resume their sessions\n"
+    "  --session FILE         client: resume the session saved in FILE if it\n"
+    "                         exists; save this one there (mode 0600: it\n"
+    "                         holds the master secret)\n"
     "  --bind ADDR            server: numeric address to listen on\n"
     "                         (default 127.0.0.1; :: or ::1 for IPv6)\n"
     "  --once                 server: exit after the first session\n"
@@ -95,7 +101,7 @@ static int parse_unsigned(const char *s, unsigned *out)
 
 enum { OPT_CA = 256, OPT_CERT, OPT_KEY, OPT_PSK_ID, OPT_PSK, OPT_NAME, OPT_NO_VERIFY, OPT_MTU,
        OPT_TIMEOUT, OPT_COOKIE_LEN, OPT_BIND, OPT_ONCE, OPT_ECHO, OPT_LINGER, OPT_QUIET,
-       OPT_VERBOSE, OPT_HELP };
+       OPT_VERBOSE, OPT_HELP, OPT_RESUMPTION, OPT_SESSION };
 
 static const struct option long_options[] = {
     {"ca", required_argument, NULL, OPT_CA},
@@ -115,6 +121,8 @@ static const struct option long_options[] = {
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
     {"help", no_argument, NULL, OPT_HELP},
+    {"resumption", no_argument, NULL, OPT_RESUMPTION},
+    {"session", required_argument, NULL, OPT_SESSION},
     {NULL, 0, NULL, 0},
 };
 
@@ -164,6 +172,8 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case OPT_QUIET: o->quiet = true; break;
         case OPT_VERBOSE: o->verbose = true; break;
+        case OPT_RESUMPTION: o->resumption = true; break;
+        case OPT_SESSION: o->session_file = optarg; o->resumption = true; break;
         case OPT_HELP: fputs(usage_text, stdout); exit(0);
         default: return usage_error("unknown option", NULL);
         }
@@ -213,6 +223,8 @@ static int configure(anydtls_config *cfg, const struct options *o, anydtls_role 
     if (rc == ANYDTLS_OK && o->timeout_ms != 0)
         rc = anydtls_config_set_timeouts(cfg, o->timeout_ms < 1000 ? o->timeout_ms : 1000,
                                          o->timeout_ms);
+    if (rc == ANYDTLS_OK && o->resumption)
+        rc = anydtls_config_set_resumption(cfg, 1);
     if (rc == ANYDTLS_OK && role == ANYDTLS_SERVER && o->cookie_key_length != 0)
         rc = anydtls_config_set_cookie_key_length(cfg, o->cookie_key_length);
     if (rc == ANYDTLS_OK && role == ANYDTLS_CLIENT && !o->no_verify && o->ca != NULL)
@@ -304,10 +316,50 @@ static void report_session(const anydtls_session *s, const struct options *o, do
             anydtls_cipher(s), ms);
     if (anydtls_psk_identity(s) != NULL)
         fprintf(stderr, ", PSK identity %s", anydtls_psk_identity(s));
+    if (anydtls_session_resumed(s))
+        fprintf(stderr, ", resumed");
     fprintf(stderr, " [%s %s]\n", anydtls_backend_name(), anydtls_backend_version());
 }
 
 /* ---------------- client ---------------- */
+
+/* Session state holds the master secret: clear it off the stack. */
+static void wipe(uint8_t *p, size_t n)
+{
+    volatile uint8_t *v = p;
+    while (n-- > 0)
+        *v++ = 0;
+}
+
+/* --session FILE: offer the saved session, if there is one.  A file that
+ * cannot be read or resumed from means a full handshake, not a failure. */
+static void offer_session(anydtls_session *s, const char *path, bool verbose)
+{
+    uint8_t data[ANYDTLS_SESSION_DATA_MAX];
+    FILE *f = path != NULL ? fopen(path, "rb") : NULL;
+    if (f == NULL)
+        return;
+    size_t n = fread(data, 1, sizeof data, f);
+    fclose(f);
+    int rc = n > 0 ? anydtls_session_resume(s, data, n) : ANYDTLS_E_INVALID_ARG;
+    if (rc != ANYDTLS_OK && verbose)
+        fprintf(stderr, "anydtls: client: cannot resume from %s: %s\n", path, anydtls_strerror(rc));
+    wipe(data, sizeof data);
+}
+
+/* Save the established session to path, readable by its owner only. */
+static void save_session(anydtls_session *s, const char *path)
+{
+    uint8_t data[ANYDTLS_SESSION_DATA_MAX];
+    int n = anydtls_session_save(s, data, sizeof data);
+    int fd = n > 0 ? open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600) : -1;
+    if (fd < 0 || write(fd, data, (size_t)n) != n)
+        fprintf(stderr, "anydtls: client: cannot save the session to %s: %s\n", path,
+                n > 0 ? strerror(errno) : anydtls_strerror(n));
+    if (fd >= 0)
+        close(fd);
+    wipe(data, sizeof data);
+}
 
 int cli_client(int argc, char **argv)
 {
@@ -338,9 +390,13 @@ int cli_client(int argc, char **argv)
         rc = anydtls_transport_new_udp(&t, fd);
     if (rc == ANYDTLS_OK)
         rc = anydtls_session_new(&s, cfg, t);
+    if (rc == ANYDTLS_OK)
+        offer_session(s, o.session_file, o.verbose);
     double start = net_now_ms();
     if (rc == ANYDTLS_OK && (rc = net_handshake(s, fd)) == ANYDTLS_OK)
         report_session(s, &o, net_now_ms() - start, "client");
+    if (rc == ANYDTLS_OK && o.session_file != NULL)
+        save_session(s, o.session_file);
     if (rc == ANYDTLS_OK)
         rc = relay(s, fd, false, true, (int)o.linger_ms);
     if (rc == ANYDTLS_OK)

@@ -28,7 +28,7 @@ static int nonblocking_socket(int family)
     return fd;
 }
 
-int net_bind(const char *host, unsigned port, anydtls_addr *bound)
+static int bind_socket(const char *host, unsigned port, anydtls_addr *bound)
 {
     anydtls_addr a;
     struct sockaddr_storage ss;
@@ -55,6 +55,18 @@ fail:;
     close(fd);
     errno = e;
     return -1;
+}
+
+/* Port 0: the kernel picks one, but Linux gives a port it picked back when
+ * the socket is disconnected (AF_UNSPEC), as the server does after each
+ * peer.  So the picked port is bound again explicitly, which pins it. */
+int net_bind(const char *host, unsigned port, anydtls_addr *bound)
+{
+    int fd = bind_socket(host, port, bound);
+    if (fd < 0 || port != 0)
+        return fd;
+    close(fd);
+    return bind_socket(host, bound->port, bound);
 }
 
 int net_connect(const char *host, unsigned port, anydtls_addr *peer)
