@@ -23,6 +23,7 @@
 #include <wolfssl/wolfcrypt/random.h>
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,58 @@ static int config_fail(anydtls_config *cfg, int code, const char *what, int err)
     snprintf(cfg->error, sizeof cfg->error, "%s%s%s", what, msg[0] ? ": " : "", msg);
     return code;
 }
+
+/* wolfSSL_Init and wolfSSL_Cleanup count their callers, but the count's
+ * own lock is created unguarded on first use in some builds: configurations
+ * built in several threads at once take turns here. */
+static pthread_mutex_t library_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int library_acquire(void)
+{
+    pthread_mutex_lock(&library_lock);
+    int r = wolfSSL_Init();
+    pthread_mutex_unlock(&library_lock);
+    return r;
+}
+
+static void library_release(void)
+{
+    pthread_mutex_lock(&library_lock);
+    wolfSSL_Cleanup();
+    pthread_mutex_unlock(&library_lock);
+}
+
+/* Debian's wolfSSL keeps a fixed-point ECC cache per thread (FP_ECC in
+ * thread-local storage), freed only by wc_ecc_fp_free() in that thread:
+ * every thread that ran a handshake would leak it when it ends.  A thread
+ * that calls into wolfSSL through us registers a destructor that frees it
+ * (the main thread's is freed by wolfSSL_Cleanup). */
+#ifdef FP_ECC
+static pthread_key_t ecc_cache_key;
+static pthread_once_t ecc_cache_once = PTHREAD_ONCE_INIT;
+
+static void ecc_cache_free(void *unused)
+{
+    (void)unused;
+    wc_ecc_fp_free();
+}
+
+static void ecc_cache_key_create(void)
+{
+    (void)pthread_key_create(&ecc_cache_key, ecc_cache_free);
+}
+
+static void note_thread(void)
+{
+    (void)pthread_once(&ecc_cache_once, ecc_cache_key_create);
+    if (pthread_getspecific(ecc_cache_key) == NULL)
+        (void)pthread_setspecific(ecc_cache_key, &ecc_cache_key);
+}
+#else
+static void note_thread(void)
+{
+}
+#endif
 
 /* ---------------- I/O callbacks ---------------- */
 
@@ -450,16 +503,17 @@ static void wolf_config_free(anydtls_config *cfg)
         wolfSSL_CTX_free(wc->ctx);
     free(wc);
     cfg->native = NULL;
-    wolfSSL_Cleanup();
+    library_release();
 }
 
 static int wolf_config_build(anydtls_config *cfg)
 {
-    if (wolfSSL_Init() != WOLFSSL_SUCCESS)
+    note_thread();
+    if (library_acquire() != WOLFSSL_SUCCESS)
         return config_fail(cfg, ANYDTLS_E_BACKEND, "cannot initialise wolfSSL", 0);
     struct wolf_config *wc = calloc(1, sizeof *wc);
     if (wc == NULL) {
-        wolfSSL_Cleanup();
+        library_release();
         return config_fail(cfg, ANYDTLS_E_NOMEM, "out of memory", 0);
     }
     cfg->native = wc;
@@ -637,6 +691,7 @@ static int map_result(anydtls_session *s, int ret)
 
 static int wolf_handshake(anydtls_session *s)
 {
+    note_thread();
     WOLFSSL *ssl = WSES(s)->ssl;
     int r = s->cfg->role == ANYDTLS_CLIENT ? wolfSSL_connect(ssl) : wolfSSL_accept(ssl);
     if (r == WOLFSSL_SUCCESS) {
