@@ -394,6 +394,9 @@ static int handshake_step(anydtls_session *s)
     if (r == 0) {
         gs->handshake_done = true;
         anydtls_timer_stop(s);
+        gnutls_datum_t id = {NULL, 0};
+        if (s->cfg->role == ANYDTLS_SERVER && gnutls_psk_server_get_username2(gs->g, &id) == 0)
+            anydtls_keep_psk_identity(s, (const char *)id.data, id.size);
         return ANYDTLS_OK;
     }
     int code = map_result(s, r);

@@ -471,6 +471,8 @@ static int ossl_handshake(anydtls_session *s)
     int r = SSL_do_handshake(os->ssl);
     if (r == 1) {
         ERR_clear_error();
+        const char *id = s->cfg->role == ANYDTLS_SERVER ? SSL_get_psk_identity(os->ssl) : NULL;
+        anydtls_keep_psk_identity(s, id, id != NULL ? strlen(id) : 0);
         return ANYDTLS_OK;
     }
     return map_result(s, r);

@@ -536,6 +536,13 @@ static int wolf_config_build(anydtls_config *cfg)
     /* No session cache (wolfSSL's is global to the process): a server
      * resumes from tickets only, which need no state per client. */
     wolfSSL_CTX_set_session_cache_mode(wc->ctx, WOLFSSL_SESS_CACHE_OFF);
+    /* wolfSSL's tickets do not carry the PSK identity: a resumed session
+     * would not know who its peer is. */
+    if (cfg->resumption && cfg->role == ANYDTLS_SERVER && cfg->psk_lookup != NULL) {
+        rc = config_fail(cfg, ANYDTLS_E_UNSUPPORTED,
+                         "resumption with PSK: wolfSSL's tickets do not carry the identity", 0);
+        goto fail;
+    }
     if (!cfg->resumption && wolfSSL_CTX_NoTicketTLSv12(wc->ctx) != WOLFSSL_SUCCESS) {
         rc = config_fail(cfg, ANYDTLS_E_BACKEND, "cannot turn session tickets off", 0);
         goto fail;
@@ -696,6 +703,8 @@ static int wolf_handshake(anydtls_session *s)
     int r = s->cfg->role == ANYDTLS_CLIENT ? wolfSSL_connect(ssl) : wolfSSL_accept(ssl);
     if (r == WOLFSSL_SUCCESS) {
         anydtls_timer_stop(s);
+        const char *id = s->cfg->role == ANYDTLS_SERVER ? wolfSSL_get_psk_identity(ssl) : NULL;
+        anydtls_keep_psk_identity(s, id, id != NULL ? strlen(id) : 0);
         return ANYDTLS_OK;
     }
     int code = map_result(s, r);
@@ -824,11 +833,21 @@ static bool wolf_resumed(const anydtls_session *s)
     return wolfSSL_session_reused(WSES(s)->ssl) == 1;
 }
 
+/* A server that asks for client certificates and resumed from a ticket:
+ * wolfSSL's tickets do not carry the client's certificate, so there is one
+ * but it cannot be had (OpenSSL's and GnuTLS's tickets carry it). */
+static bool cert_lost_in_ticket(const anydtls_session *s)
+{
+    const anydtls_config *cfg = s->cfg;
+    return cfg->role == ANYDTLS_SERVER && cfg->verify == ANYDTLS_VERIFY_PEER &&
+           (cfg->ca_file != NULL || cfg->ca_pem.data != NULL) && wolf_resumed(s);
+}
+
 static int wolf_peer_cert_der(anydtls_session *s, uint8_t *der, size_t cap)
 {
     WOLFSSL_X509 *x = wolfSSL_get_peer_certificate(WSES(s)->ssl);
     if (x == NULL)
-        return 0;
+        return cert_lost_in_ticket(s) ? ANYDTLS_E_UNSUPPORTED : 0;
     int n = 0;
     const unsigned char *p = wolfSSL_X509_get_der(x, &n);
     int rc = n;

@@ -166,6 +166,10 @@ int anydtls_strdup_into(char **dst, const char *src);
 /* Record a failure on the session: keeps native code and message, returns code. */
 int anydtls_session_fail(anydtls_session *s, int code, long native, const char *msg);
 void anydtls_set_detail(char *dst, size_t cap, const char *msg);
+/* A server's PSK identity as the library reports it once the handshake is
+ * done: a resumed session never called the lookup that records it.  Kept
+ * only when none was recorded and it is a proper string that fits. */
+void anydtls_keep_psk_identity(anydtls_session *s, const char *identity, size_t len);
 
 /* ---- a session's datagrams (common/io.c): what drivers call ---- */
 int anydtls_session_send(anydtls_session *s, const uint8_t *buf, size_t len);

@@ -79,6 +79,15 @@ void anydtls_set_detail(char *dst, size_t cap, const char *msg)
     snprintf(dst, cap, "%s", msg != NULL ? msg : "");
 }
 
+void anydtls_keep_psk_identity(anydtls_session *s, const char *identity, size_t len)
+{
+    if (s->psk_identity[0] != '\0' || identity == NULL || len == 0 ||
+        len >= sizeof s->psk_identity || memchr(identity, '\0', len) != NULL)
+        return;
+    memcpy(s->psk_identity, identity, len);
+    s->psk_identity[len] = '\0';
+}
+
 int anydtls_session_fail(anydtls_session *s, int code, long native, const char *msg)
 {
     s->native_error = native;
