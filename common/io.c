@@ -67,9 +67,25 @@ int anydtls_session_send(anydtls_session *s, const uint8_t *buf, size_t len)
     return anydtls_transport_send(s->transport, buf, len);
 }
 
-/* The verified ClientHello comes first, then the transport.  A datagram too
- * short for one record header is dropped here: it cannot be DTLS, and some
- * backends would keep its bytes and misread the next datagram. */
+/* How much of a datagram is whole records.  The rest (a record header cut
+ * short, or a length that runs past the end) cannot be DTLS: GnuTLS would
+ * keep those bytes and misread every later datagram, wolfSSL answers them
+ * with a fatal alert.  RFC 6347 (4.1.2.7) lets it be discarded. */
+static size_t whole_records(const uint8_t *p, size_t n)
+{
+    size_t whole = 0;
+    while (n - whole >= RECORD_HEADER) {
+        size_t len = (size_t)get_uint(p + whole + 11, 2);
+        if (len > n - whole - RECORD_HEADER)
+            break;
+        whole += RECORD_HEADER + len;
+    }
+    return whole;
+}
+
+/* The verified ClientHello comes first, then the transport.  Whatever is
+ * not whole records is cut off here, and a datagram with none is dropped:
+ * the session reads the next one. */
 int anydtls_session_recv(anydtls_session *s, uint8_t *buf, size_t cap)
 {
     int rc;
@@ -80,9 +96,11 @@ int anydtls_session_recv(anydtls_session *s, uint8_t *buf, size_t cap)
         s->first_dgram = NULL;
         s->first_len = 0;
     } else {
-        do
+        do {
             rc = anydtls_transport_recv(s->transport, buf, cap);
-        while (rc >= 0 && rc < RECORD_HEADER);
+            if (rc > 0)
+                rc = (int)whole_records(buf, (size_t)rc);
+        } while (rc == 0);
     }
     if (rc < 0)
         return rc;
