@@ -219,7 +219,9 @@ ANYDTLS_API int anydtls_config_set_psk_server(anydtls_config *cfg, const char *h
 ANYDTLS_API int anydtls_config_set_timeouts(anydtls_config *cfg, uint32_t initial_ms,
                                             uint32_t max_ms);
 /* Largest datagram the sessions send (UDP payload bytes), default
- * ANYDTLS_MTU_DEFAULT, range ANYDTLS_MTU_MIN..ANYDTLS_MTU_MAX. */
+ * ANYDTLS_MTU_DEFAULT, range ANYDTLS_MTU_MIN..ANYDTLS_MTU_MAX.  A client
+ * facing the cookie exchange needs its ClientHello with the cookie in one
+ * datagram (about 300 bytes): a fragmented one is not reassembled. */
 ANYDTLS_API int anydtls_config_set_mtu(anydtls_config *cfg, unsigned mtu);
 /* Server: cookie key length in bytes, 16..64 (default 32). */
 ANYDTLS_API int anydtls_config_set_cookie_key_length(anydtls_config *cfg, size_t len);
