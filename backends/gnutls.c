@@ -33,12 +33,37 @@ struct gtls_config {
     gnutls_datum_t ticket_key; /* server with resumption: seals its tickets */
 };
 
+/* GnuTLS keeps every plaintext handshake message of the peer that it
+ * cannot consume yet, and as long as it keeps one it discards application
+ * data ("cannot be inserted between handshake messages"): a forged future
+ * message (CVE-2016-2179 style) would leave an established session deaf.
+ * It also holds at most six (MAX_HANDSHAKE_MSGS); a seventh fails the
+ * handshake and leaks that fragment's buffer.  So while it handshakes,
+ * GnuTLS gets only the message it reads next and those continuing a run
+ * from it, at most six at a time (pending_limit).  A datagram that starts
+ * with a later message waits in a small stash of our own until the run
+ * reaches it, so a flight reordered by the network still completes
+ * without a retransmission; what never fits the run (forged) never
+ * reaches GnuTLS, and the stash is emptied when the handshake is done. */
+#define PENDING_MAX 6
+#define STASH_MAX 4
+
+struct stashed {
+    uint8_t *d;
+    size_t len;
+};
+
 struct gtls_session {
     gnutls_session_t g;
     bool io_error;
     bool write_blocked; /* the transport refused the last send */
     bool handshake_done; /* gnutls_handshake returned 0 (maybe in a timeout) */
     bool psk_unknown; /* the lookup callback did not know the identity */
+    unsigned read_seq;  /* the peer's message_seq GnuTLS consumes next */
+    unsigned n_pending; /* plaintext message_seqs handed over, >= read_seq */
+    uint16_t pending[PENDING_MAX];
+    struct stashed stash[STASH_MAX]; /* datagrams ahead of the run, oldest first */
+    unsigned n_stash;
 };
 
 #define GCFG(cfg) ((struct gtls_config *)(cfg)->native)
@@ -71,15 +96,137 @@ static ssize_t push_fn(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
     return transport_result(s, rc);
 }
 
+static bool seq_in(const uint16_t *set, unsigned n, unsigned seq)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (set[i] == seq)
+            return true;
+    return false;
+}
+
+/* How much of a datagram GnuTLS may take while it handshakes: the records
+ * before one that does not continue the run from read_seq or would give it
+ * a seventh message to hold.  Every message_seq it has not got buffered
+ * counts, older ones too (it drops those only after the datagram), and an
+ * encrypted handshake record counts as one.  The common code has checked
+ * the records' form. */
+static size_t pending_limit(struct gtls_session *gs, const uint8_t *p, size_t n)
+{
+    uint16_t older[PENDING_MAX];
+    unsigned n_older = 0, n_sealed = 0;
+    size_t at = 0;
+    for (; at + 13 <= n; at += 13 + (((size_t)p[at + 11] << 8) | p[at + 12])) {
+        size_t end = at + 13 + (((size_t)p[at + 11] << 8) | p[at + 12]);
+        if (p[at] != 22)
+            continue;
+        if (p[at + 3] != 0 || p[at + 4] != 0) {
+            if (gs->n_pending + n_older + n_sealed >= PENDING_MAX)
+                return at;
+            n_sealed++;
+            continue;
+        }
+        for (size_t f = at + 13; f + 12 <= end;
+             f += 12 + (((size_t)p[f + 9] << 16) | ((size_t)p[f + 10] << 8) | p[f + 11])) {
+            unsigned seq = ((unsigned)p[f + 4] << 8) | p[f + 5];
+            if (seq_in(gs->pending, gs->n_pending, seq) || seq_in(older, n_older, seq))
+                continue;
+            if ((seq > gs->read_seq && !seq_in(gs->pending, gs->n_pending, seq - 1)) ||
+                gs->n_pending + n_older + n_sealed >= PENDING_MAX)
+                return at;
+            if (seq >= gs->read_seq)
+                gs->pending[gs->n_pending++] = (uint16_t)seq;
+            else
+                older[n_older++] = (uint16_t)seq;
+        }
+    }
+    return at;
+}
+
+static void stash_drop(struct gtls_session *gs, unsigned i)
+{
+    free(gs->stash[i].d);
+    memmove(&gs->stash[i], &gs->stash[i + 1], (gs->n_stash - i - 1) * sizeof gs->stash[0]);
+    gs->n_stash--;
+}
+
+static void stash_clear(struct gtls_session *gs)
+{
+    while (gs->n_stash > 0)
+        stash_drop(gs, 0);
+}
+
+/* Keep a datagram that is ahead of the run; a full stash gives up its
+ * oldest (the peer's retransmission brings it again). */
+static void stash_add(struct gtls_session *gs, const uint8_t *d, size_t len)
+{
+    uint8_t *copy = malloc(len);
+    if (copy == NULL)
+        return;
+    if (gs->n_stash == STASH_MAX)
+        stash_drop(gs, 0);
+    memcpy(copy, d, len);
+    gs->stash[gs->n_stash++] = (struct stashed){copy, len};
+}
+
+/* The first stashed datagram the run has reached, into buf: its length
+ * (what GnuTLS may take of it), or 0. */
+static size_t stash_take(struct gtls_session *gs, uint8_t *buf, size_t cap)
+{
+    for (unsigned i = 0; i < gs->n_stash; i++) {
+        struct stashed *st = &gs->stash[i];
+        size_t keep = st->len <= cap ? pending_limit(gs, st->d, st->len) : 0;
+        if (keep > 0) {
+            memcpy(buf, st->d, keep);
+            stash_drop(gs, i);
+            return keep;
+        }
+    }
+    return 0;
+}
+
 static ssize_t pull_fn(gnutls_transport_ptr_t ptr, void *buf, size_t cap)
 {
     anydtls_session *s = ptr;
-    return transport_result(s, anydtls_session_recv(s, buf, cap));
+    struct gtls_session *gs = GSES(s);
+    if (gs->handshake_done) {
+        stash_clear(gs);
+        return transport_result(s, anydtls_session_recv(s, buf, cap));
+    }
+    size_t keep = stash_take(gs, buf, cap);
+    if (keep > 0)
+        return (ssize_t)keep;
+    int rc;
+    while ((rc = anydtls_session_recv(s, buf, cap)) > 0) {
+        keep = pending_limit(gs, buf, (size_t)rc);
+        if (keep > 0)
+            return (ssize_t)keep;
+        stash_add(gs, buf, (size_t)rc);
+    }
+    return transport_result(s, rc);
+}
+
+/* GnuTLS took the next message of the peer off its buffer. */
+static int consumed_hook(gnutls_session_t g, unsigned htype, unsigned when, unsigned incoming,
+                         const gnutls_datum_t *msg)
+{
+    (void)when;
+    (void)msg;
+    struct gtls_session *gs = GSES((anydtls_session *)gnutls_session_get_ptr(g));
+    if (!incoming || htype == GNUTLS_HANDSHAKE_CHANGE_CIPHER_SPEC)
+        return 0;
+    gs->read_seq++;
+    unsigned kept = 0;
+    for (unsigned i = 0; i < gs->n_pending; i++)
+        if (gs->pending[i] >= gs->read_seq)
+            gs->pending[kept++] = gs->pending[i];
+    gs->n_pending = kept;
+    return 0;
 }
 
 static int pull_timeout_fn(gnutls_transport_ptr_t ptr, unsigned int ms)
 {
-    return anydtls_session_ready(ptr, ms);
+    anydtls_session *s = ptr;
+    return GSES(s)->n_stash > 0 && !GSES(s)->handshake_done ? 1 : anydtls_session_ready(s, ms);
 }
 
 /* ---------------- callbacks ---------------- */
@@ -227,6 +374,7 @@ static void gtls_session_free(anydtls_session *s)
         return;
     if (gs->g != NULL)
         gnutls_deinit(gs->g);
+    stash_clear(gs);
     free(gs);
     s->native = NULL;
 }
@@ -300,6 +448,7 @@ static int gtls_session_new(anydtls_session *s, const anydtls_prestate *ps)
     gnutls_transport_set_push_function(gs->g, push_fn);
     gnutls_transport_set_pull_function(gs->g, pull_fn);
     gnutls_transport_set_pull_timeout_function(gs->g, pull_timeout_fn);
+    gnutls_handshake_set_hook_function(gs->g, GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_PRE, consumed_hook);
     gnutls_dtls_set_mtu(gs->g, s->mtu);
     /* GnuTLS retransmits from the initial timeout; our budget rule decides
      * when to give up (handle_timeout).  Its own total counts from the
@@ -313,6 +462,7 @@ static int gtls_session_new(anydtls_session *s, const anydtls_prestate *ps)
         pst.hsk_read_seq = ps->message_seq;
         pst.hsk_write_seq = 0; /* our HelloVerifyRequest had message_seq 0 */
         gnutls_dtls_prestate_set(gs->g, &pst);
+        gs->read_seq = ps->message_seq;
     }
     return ANYDTLS_OK;
 }
@@ -393,6 +543,7 @@ static int handshake_step(anydtls_session *s)
     int r = gnutls_handshake(gs->g);
     if (r == 0) {
         gs->handshake_done = true;
+        stash_clear(gs);
         anydtls_timer_stop(s);
         gnutls_datum_t id = {NULL, 0};
         if (s->cfg->role == ANYDTLS_SERVER && gnutls_psk_server_get_username2(gs->g, &id) == 0)

@@ -5,6 +5,16 @@
 #include <string.h>
 
 #define RECORD_HEADER 13
+#define HANDSHAKE_HEADER 12
+#define MAX_RECORD_BODY (16384 + 2048) /* RFC 6347, 4.1 */
+/* The longest handshake message a peer may announce: GnuTLS's own limit
+ * for a whole handshake, far above any certificate chain, far below the
+ * 16 MiB the length field allows. */
+#define MAX_HANDSHAKE_MESSAGE (128u * 1024u)
+#define CT_CHANGE_CIPHER_SPEC 20
+#define CT_HANDSHAKE 22
+#define CT_APPLICATION_DATA 23
+#define HT_FINISHED 20
 
 static uint64_t get_uint(const uint8_t *p, size_t n)
 {
@@ -45,6 +55,60 @@ bool anydtls_note_datagram(anydtls_session *s, const uint8_t *p, size_t n, bool 
     return progress;
 }
 
+/* The fragments of a plaintext handshake record: each fits the record and
+ * its message, announces a message of sane size, and carries bytes unless
+ * the message is empty.  A Finished is never plaintext. */
+static bool plain_fragments_valid(const uint8_t *p, size_t n)
+{
+    if (n == 0)
+        return false;
+    while (n > 0) {
+        if (n < HANDSHAKE_HEADER)
+            return false;
+        size_t msg = (size_t)get_uint(p + 1, 3), off = (size_t)get_uint(p + 6, 3);
+        size_t frag = (size_t)get_uint(p + 9, 3);
+        if (p[0] == HT_FINISHED || msg > MAX_HANDSHAKE_MESSAGE || frag > n - HANDSHAKE_HEADER ||
+            off > msg || frag > msg - off || (frag == 0 && msg != 0))
+            return false;
+        p += HANDSHAKE_HEADER + frag;
+        n -= HANDSHAKE_HEADER + frag;
+    }
+    return true;
+}
+
+/* The length of the record at p if it can be a DTLS 1.x record for us,
+ * else 0: whole, not oversized, DTLS 1.0/1.2, a content type of DTLS 1.2,
+ * no plaintext application data, and sane plaintext handshake fragments. */
+static size_t valid_record(const uint8_t *p, size_t n)
+{
+    if (n < RECORD_HEADER)
+        return 0;
+    size_t len = (size_t)get_uint(p + 11, 2);
+    uint64_t version = get_uint(p + 1, 2), epoch = get_uint(p + 3, 2);
+    if (len > n - RECORD_HEADER || len > MAX_RECORD_BODY ||
+        (version != 0xFEFD && version != 0xFEFF) || p[0] < CT_CHANGE_CIPHER_SPEC ||
+        p[0] > CT_APPLICATION_DATA)
+        return 0;
+    if (epoch == 0 && (p[0] == CT_APPLICATION_DATA ||
+                       (p[0] == CT_HANDSHAKE && !plain_fragments_valid(p + RECORD_HEADER, len))))
+        return 0;
+    return RECORD_HEADER + len;
+}
+
+/* What of a datagram its library gets: the records up to the first one that
+ * cannot be genuine (0: drop the datagram).  RFC 6347 (4.1.2.7) wants invalid
+ * records discarded, and the libraries do not all manage it: wolfSSL ends a
+ * handshake on a malformed record header, GnuTLS allocates the length a
+ * handshake header announces (16 MiB) and keeps the bytes of a record cut
+ * short to misread the next datagram with them. */
+static size_t valid_prefix(const uint8_t *p, size_t n)
+{
+    size_t at = 0, len;
+    while ((len = valid_record(p + at, n - at)) > 0)
+        at += len;
+    return at;
+}
+
 void anydtls_send_plain_alert(anydtls_session *s, int alert)
 {
     uint8_t rec[15] = {21, 0xFE, 0xFD, 0, 0};
@@ -67,25 +131,9 @@ int anydtls_session_send(anydtls_session *s, const uint8_t *buf, size_t len)
     return anydtls_transport_send(s->transport, buf, len);
 }
 
-/* How much of a datagram is whole records.  The rest (a record header cut
- * short, or a length that runs past the end) cannot be DTLS: GnuTLS would
- * keep those bytes and misread every later datagram, wolfSSL answers them
- * with a fatal alert.  RFC 6347 (4.1.2.7) lets it be discarded. */
-static size_t whole_records(const uint8_t *p, size_t n)
-{
-    size_t whole = 0;
-    while (n - whole >= RECORD_HEADER) {
-        size_t len = (size_t)get_uint(p + whole + 11, 2);
-        if (len > n - whole - RECORD_HEADER)
-            break;
-        whole += RECORD_HEADER + len;
-    }
-    return whole;
-}
-
-/* The verified ClientHello comes first, then the transport.  Whatever is
- * not whole records is cut off here, and a datagram with none is dropped:
- * the session reads the next one. */
+/* The verified ClientHello comes first, then the transport.  Only whole,
+ * well-formed records reach the library (valid_prefix); a datagram without
+ * one, a runt included, is dropped here and the next one read. */
 int anydtls_session_recv(anydtls_session *s, uint8_t *buf, size_t cap)
 {
     int rc;
@@ -96,11 +144,9 @@ int anydtls_session_recv(anydtls_session *s, uint8_t *buf, size_t cap)
         s->first_dgram = NULL;
         s->first_len = 0;
     } else {
-        do {
+        do
             rc = anydtls_transport_recv(s->transport, buf, cap);
-            if (rc > 0)
-                rc = (int)whole_records(buf, (size_t)rc);
-        } while (rc == 0);
+        while (rc >= 0 && (rc = (int)valid_prefix(buf, (size_t)rc)) == 0);
     }
     if (rc < 0)
         return rc;
