@@ -364,6 +364,12 @@ int link_pump(struct link *l)
     }
     while (land_one(l))
         moved++;
+    /* On the virtual clock a crossing takes a millisecond (unless delays
+     * are modelled): two peers that answer each other's retransmissions at
+     * once would otherwise do it for ever in no time, where on a real link
+     * their timers run out meanwhile. */
+    if (moved > 0 && l->delay == NULL && vclock_running())
+        vclock_advance_ms(1);
     return moved;
 }
 
