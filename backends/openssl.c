@@ -244,6 +244,35 @@ static int load_ca_mem(SSL_CTX *ctx, const struct anydtls_bytes *pem)
     return ok && added > 0;
 }
 
+/* OpenSSL goes on when an allocation fails while it decodes a certificate's
+ * public key or extensions (caching the certificate as keyless or invalid)
+ * or sizes a key (caching 0 bytes, 0 bits of security): every handshake
+ * would then fail later, as untrusted or with a bad signature.  What the
+ * configuration relies on is checked once it is loaded. */
+static int key_usable(EVP_PKEY *k)
+{
+    return k != NULL && EVP_PKEY_get_size(k) > 0 && EVP_PKEY_get_security_bits(k) > 0;
+}
+
+static int cert_usable(X509 *x)
+{
+    return key_usable(X509_get0_pubkey(x)) && !(X509_get_extension_flags(x) & EXFLAG_INVALID);
+}
+
+static int credentials_usable(SSL_CTX *ctx)
+{
+    X509 *own = SSL_CTX_get0_certificate(ctx);
+    if (own != NULL && (!cert_usable(own) || !key_usable(SSL_CTX_get0_privatekey(ctx))))
+        return 0;
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+    for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+        X509 *ca = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        if (ca != NULL && !cert_usable(ca))
+            return 0;
+    }
+    return 1;
+}
+
 static int setup_credentials(anydtls_config *cfg, SSL_CTX *ctx)
 {
     if (cfg->cert_file != NULL &&
@@ -259,6 +288,8 @@ static int setup_credentials(anydtls_config *cfg, SSL_CTX *ctx)
         return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "cannot load CA file");
     if (cfg->ca_pem.data != NULL && !load_ca_mem(ctx, &cfg->ca_pem))
         return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "cannot load CA PEM");
+    if (!credentials_usable(ctx))
+        return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "certificate or key cannot be used");
     return ANYDTLS_OK;
 }
 
@@ -373,7 +404,9 @@ static int ossl_session_new(anydtls_session *s, const anydtls_prestate *ps)
         goto fail;
     BIO_set_data(bio, s);
     SSL_set_bio(os->ssl, bio, bio);
-    SSL_set_app_data(os->ssl, s);
+    /* It allocates (the ex_data slot); every callback relies on it. */
+    if (!SSL_set_app_data(os->ssl, s))
+        goto fail;
     SSL_set_options(os->ssl, SSL_OP_NO_QUERY_MTU | (s->cfg->resumption ? 0 : SSL_OP_NO_TICKET) |
                                  (ps != NULL ? SSL_OP_COOKIE_EXCHANGE : 0));
     if (!SSL_set_mtu(os->ssl, (long)s->mtu))
@@ -413,6 +446,8 @@ static int map_failure(anydtls_session *s, unsigned long e)
         case X509_V_ERR_HOSTNAME_MISMATCH:
         case X509_V_ERR_IP_ADDRESS_MISMATCH:
             return ANYDTLS_E_NAME_MISMATCH;
+        case X509_V_ERR_OUT_OF_MEM:
+            return ANYDTLS_E_NOMEM;
         default:
             return ANYDTLS_E_CERT_UNTRUSTED;
         }

@@ -16,6 +16,7 @@
 
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/asn.h>
 #include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
@@ -373,13 +374,14 @@ static unsigned int psk_server_cb(WOLFSSL *ssl, const char *identity, unsigned c
 
 #define PEM_MAX 65536
 
+/* The start of a PEM file or buffer (the first certificate or key is
+ * enough here). */
 static int read_pem(const char *path, const struct anydtls_bytes *mem, uint8_t *buf, int *len)
 {
     if (path == NULL) {
-        if (mem->len > PEM_MAX)
-            return -1;
-        memcpy(buf, mem->data, mem->len);
-        *len = (int)mem->len;
+        size_t n = mem->len < PEM_MAX ? mem->len : PEM_MAX;
+        memcpy(buf, mem->data, n);
+        *len = (int)n;
         return 0;
     }
     FILE *f = fopen(path, "rb");
@@ -390,20 +392,23 @@ static int read_pem(const char *path, const struct anydtls_bytes *mem, uint8_t *
     return *len > 0 ? 0 : -1;
 }
 
-/* The uncompressed public point of an ECC key: from a certificate (cert
- * true) or a private key; 0 when it is not an ECC key. */
-static word32 public_point(uint8_t *der, int der_len, bool cert, uint8_t *out, word32 cap)
+/* The uncompressed public point of an ECC key, from a certificate (cert
+ * true) or a private key: its length, 0 when the certificate's key is not
+ * an ECC key, -1 when it could not be computed. */
+static int public_point(uint8_t *der, int der_len, bool cert, uint8_t *out, word32 cap)
 {
     ecc_key key;
     word32 idx = 0, n = cap;
     uint8_t spki[256];
-    int spki_len = sizeof spki;
+    int spki_len = sizeof spki, r = -1;
+    bool not_ecc = false;
     if (wc_ecc_init(&key) != 0)
-        return 0;
-    int r = -1;
+        return -1;
     if (cert) {
         WOLFSSL_X509 *x = wolfSSL_X509_d2i(NULL, der, der_len);
-        if (x != NULL && wolfSSL_X509_get_pubkey_buffer(x, spki, &spki_len) == WOLFSSL_SUCCESS)
+        not_ecc = x != NULL && wolfSSL_X509_get_pubkey_type(x) != ECDSAk;
+        if (x != NULL && !not_ecc &&
+            wolfSSL_X509_get_pubkey_buffer(x, spki, &spki_len) == WOLFSSL_SUCCESS)
             r = wc_EccPublicKeyDecode(spki, &idx, &key, (word32)spki_len);
         wolfSSL_X509_free(x);
     } else {
@@ -417,15 +422,19 @@ static word32 public_point(uint8_t *der, int der_len, bool cert, uint8_t *out, w
     if (r == 0)
         r = wc_ecc_export_x963(&key, out, &n);
     wc_ecc_free(&key);
-    return r == 0 ? n : 0;
+    if (not_ecc)
+        return 0;
+    return r == 0 ? (int)n : -1;
 }
 
-static bool ecc_pair_mismatch(const anydtls_config *cfg)
+/* 1 when the pair does not match, 0 when it does or the key is not an ECC
+ * key, -1 when it could not be checked (an allocation failed): a check
+ * that could not run must not pass. */
+static int ecc_pair_mismatch(const anydtls_config *cfg)
 {
     uint8_t *pem = malloc(PEM_MAX), *der = malloc(PEM_MAX);
     uint8_t cert_pt[133], key_pt[133];
-    int len, der_len;
-    word32 cn = 0, kn = 0;
+    int len, der_len, cn = -1, kn = -1;
     if (pem != NULL && der != NULL && read_pem(cfg->cert_file, &cfg->cert_pem, pem, &len) == 0 &&
         (der_len = wc_CertPemToDer(pem, len, der, PEM_MAX, CERT_TYPE)) > 0)
         cn = public_point(der, der_len, true, cert_pt, sizeof cert_pt);
@@ -436,7 +445,36 @@ static bool ecc_pair_mismatch(const anydtls_config *cfg)
     anydtls_wipe(der, der != NULL ? PEM_MAX : 0);
     free(pem);
     free(der);
-    return cn > 0 && (kn != cn || memcmp(cert_pt, key_pt, cn) != 0);
+    if (cn == 0)
+        return 0;
+    if (cn < 0 || kn < 0)
+        return -1;
+    return kn != cn || memcmp(cert_pt, key_pt, (size_t)cn) != 0;
+}
+
+/* A CA file, read here and loaded as a buffer: wolfSSL 5.5's
+ * wolfSSL_CTX_load_verify_locations can report success with no CA loaded
+ * when an allocation fails while it reads the file, and every handshake
+ * would then fail as untrusted; its buffer loader reports the failure. */
+static int load_ca_file(WOLFSSL_CTX *ctx, const char *path)
+{
+    int r = WOLFSSL_BAD_FILE;
+    uint8_t *buf = NULL;
+    FILE *f = fopen(path, "rb");
+    long len = f != NULL && fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (len <= 0 || fseek(f, 0, SEEK_SET) != 0)
+        goto fail;
+    r = MEMORY_E;
+    if ((buf = malloc((size_t)len)) == NULL)
+        goto fail;
+    r = WOLFSSL_BAD_FILE;
+    if (fread(buf, 1, (size_t)len, f) == (size_t)len)
+        r = wolfSSL_CTX_load_verify_buffer(ctx, buf, len, WOLFSSL_FILETYPE_PEM);
+fail:
+    free(buf);
+    if (f != NULL)
+        fclose(f);
+    return r;
 }
 
 static int load_credentials(anydtls_config *cfg, WOLFSSL_CTX *ctx)
@@ -456,14 +494,17 @@ static int load_credentials(anydtls_config *cfg, WOLFSSL_CTX *ctx)
     }
     if (r == WOLFSSL_SUCCESS && (cfg->cert_file != NULL || cfg->cert_pem.data != NULL)) {
         r = wolfSSL_CTX_check_private_key(ctx);
-        if (r == WOLFSSL_SUCCESS && ecc_pair_mismatch(cfg))
+        int mismatch = r == WOLFSSL_SUCCESS ? ecc_pair_mismatch(cfg) : 0;
+        if (mismatch > 0)
             return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "private key does not match certificate",
                                0);
+        if (mismatch < 0)
+            return config_fail(cfg, ANYDTLS_E_NOMEM, "cannot check the private key", 0);
     }
     if (r != WOLFSSL_SUCCESS)
         return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "cannot load certificate or key", r);
     if (cfg->ca_file != NULL)
-        r = wolfSSL_CTX_load_verify_locations(ctx, cfg->ca_file, NULL);
+        r = load_ca_file(ctx, cfg->ca_file);
     if (r == WOLFSSL_SUCCESS && cfg->ca_pem.data != NULL)
         r = wolfSSL_CTX_load_verify_buffer(ctx, cfg->ca_pem.data, (long)cfg->ca_pem.len,
                                            WOLFSSL_FILETYPE_PEM);
