@@ -117,6 +117,8 @@ static size_t pending_limit(struct gtls_session *gs, const uint8_t *p, size_t n)
     size_t at = 0;
     for (; at + 13 <= n; at += 13 + (((size_t)p[at + 11] << 8) | p[at + 12])) {
         size_t end = at + 13 + (((size_t)p[at + 11] << 8) | p[at + 12]);
+        if (end > n)
+            return at; /* not a whole record: never read past the datagram */
         if (p[at] != 22)
             continue;
         if (p[at + 3] != 0 || p[at + 4] != 0) {

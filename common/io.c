@@ -136,17 +136,21 @@ int anydtls_session_send(anydtls_session *s, const uint8_t *buf, size_t len)
  * one, a runt included, is dropped here and the next one read. */
 int anydtls_session_recv(anydtls_session *s, uint8_t *buf, size_t cap)
 {
-    int rc;
+    int rc = 0;
     if (s->first_dgram != NULL) {
-        rc = (int)(s->first_len < cap ? s->first_len : cap);
-        memcpy(buf, s->first_dgram, (size_t)rc);
+        /* The ClientHello verified, and nothing forged that may follow it
+         * in the same datagram. */
+        size_t n = s->first_len < cap ? s->first_len : cap;
+        memcpy(buf, s->first_dgram, n);
         free(s->first_dgram);
         s->first_dgram = NULL;
         s->first_len = 0;
-    } else {
-        do
-            rc = anydtls_transport_recv(s->transport, buf, cap);
-        while (rc >= 0 && (rc = (int)valid_prefix(buf, (size_t)rc)) == 0);
+        rc = (int)valid_prefix(buf, n);
+    }
+    while (rc == 0) {
+        rc = anydtls_transport_recv(s->transport, buf, cap);
+        if (rc >= 0)
+            rc = (int)valid_prefix(buf, (size_t)rc);
     }
     if (rc < 0)
         return rc;

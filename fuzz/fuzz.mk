@@ -71,7 +71,7 @@ endif
 
 EXTRA_PROGRAMS += $(FUZZ_PROGS)
 dist_noinst_DATA = fuzz/README.md fuzz/reproducers/established-truncated-record.hex \
-	fuzz/reproducers/established-bad-record-header.hex
+	fuzz/reproducers/established-bad-record-header.hex fuzz/reproducers/cookie-trailing-record.hex
 
 # ---- in the top build: the clang sub-build ----
 FUZZ_BUILD = fuzz-build
