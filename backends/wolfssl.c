@@ -197,14 +197,14 @@ static int io_send(WOLFSSL *ssl, char *buf, int len, void *ctx)
     return io_result(s, rc, WOLFSSL_CBIO_ERR_WANT_WRITE);
 }
 
-/* wolfSSL 5.5 fails the whole session on records that DTLS says to drop
- * (RFC 6347, 4.1.2.7): a record whose length runs past the end of its
- * datagram, and, once the handshake is done, a record of another version
- * or an unknown content type (answered with a fatal alert) or an
- * encrypted record shorter than the cipher's tag and explicit nonce
- * (SANITY_CIPHER_E, sticky).  Such datagrams are dropped here.  The cipher
- * list holds AEAD suites only, so the shortest valid record is known once
- * the handshake is done. */
+/* wolfSSL 5.5 fails an established session on records that DTLS says to
+ * drop (RFC 6347, 4.1.2.7) and that the common record rule lets through,
+ * since they are valid during a handshake: a record of another version
+ * than DTLS 1.2 (answered with a fatal alert), and an encrypted record
+ * shorter than the cipher's explicit nonce and tag (SANITY_CIPHER_E,
+ * sticky).  Such datagrams are dropped here.  The cipher list holds AEAD
+ * suites only, so the shortest valid record is known once the handshake is
+ * done.  Common code has already cut the datagram to whole records. */
 static size_t min_record(struct wolf_session *ws)
 {
     if (ws->min_record == 0) {
@@ -221,18 +221,13 @@ static size_t min_record(struct wolf_session *ws)
 
 static bool malformed_datagram(anydtls_session *s, const uint8_t *p, size_t n)
 {
-    size_t min = s->established ? min_record(WSES(s)) : 0;
-    while (n > 0) {
-        if (n < 13)
-            return true; /* bytes after the last record */
-        size_t len = ((size_t)p[11] << 8) | p[12];
-        if (len > n - 13)
+    if (!s->established)
+        return false;
+    size_t min = min_record(WSES(s));
+    for (size_t at = 0, len; at + 13 <= n; at += 13 + len) {
+        len = ((size_t)p[at + 11] << 8) | p[at + 12];
+        if (p[at + 1] != 0xFE || p[at + 2] != 0xFD || ((p[at + 3] | p[at + 4]) != 0 && len < min))
             return true;
-        if (s->established && (p[0] < 20 || p[0] > 23 || p[1] != 0xFE || p[2] != 0xFD ||
-                               ((p[3] | p[4]) != 0 && len < min)))
-            return true;
-        p += 13 + len;
-        n -= 13 + len;
     }
     return false;
 }
