@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* AEAD suites only (see malformed_datagram), certificates and PSK. */
+/* AEAD suites only, certificates and PSK. */
 #define CIPHERS                                                                        \
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"                     \
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"                       \
@@ -54,7 +54,6 @@ struct wolf_session {
     bool psk_unknown;
     uint16_t flight_len; /* bytes in flight: 2-byte length + datagram, ... */
     bool flight_overflow;
-    uint8_t min_record; /* shortest valid encrypted record; 0: not known yet */
     bool offered_ticket; /* a client resuming, until the ServerHello */
     uint8_t offered_id_len;
     uint8_t offered_id[32]; /* the session id it offered with the ticket */
@@ -197,41 +196,6 @@ static int io_send(WOLFSSL *ssl, char *buf, int len, void *ctx)
     return io_result(s, rc, WOLFSSL_CBIO_ERR_WANT_WRITE);
 }
 
-/* wolfSSL 5.5 fails an established session on records that DTLS says to
- * drop (RFC 6347, 4.1.2.7) and that the common record rule lets through,
- * since they are valid during a handshake: a record of another version
- * than DTLS 1.2 (answered with a fatal alert), and an encrypted record
- * shorter than the cipher's explicit nonce and tag (SANITY_CIPHER_E,
- * sticky).  Such datagrams are dropped here.  The cipher list holds AEAD
- * suites only, so the shortest valid record is known once the handshake is
- * done.  Common code has already cut the datagram to whole records. */
-static size_t min_record(struct wolf_session *ws)
-{
-    if (ws->min_record == 0) {
-        int suite = wolfSSL_get_current_cipher_suite(ws->ssl);
-        const char *name =
-            suite < 0 ? NULL
-                      : wolfSSL_get_cipher_name_iana_from_suite((byte)(suite >> 8), (byte)suite);
-        if (name == NULL)
-            return 24;
-        ws->min_record = strstr(name, "CHACHA20") != NULL ? 16 : 24;
-    }
-    return ws->min_record;
-}
-
-static bool malformed_datagram(anydtls_session *s, const uint8_t *p, size_t n)
-{
-    if (!s->established)
-        return false;
-    size_t min = min_record(WSES(s));
-    for (size_t at = 0, len; at + 13 <= n; at += 13 + len) {
-        len = ((size_t)p[at + 11] << 8) | p[at + 12];
-        if (p[at + 1] != 0xFE || p[at + 2] != 0xFD || ((p[at + 3] | p[at + 4]) != 0 && len < min))
-            return true;
-    }
-    return false;
-}
-
 /* wolfSSL 5.5's client takes any ServerHello as accepting its ticket, so
  * a server that declines it (another key, resumption off) would fail the
  * handshake with "out of order message".  When the datagram with the
@@ -314,8 +278,7 @@ static int io_recv(WOLFSSL *ssl, char *buf, int len, void *ctx)
         }
         if (s->established && ws->flight_len > 0 && ((const uint8_t *)buf)[0] == 23)
             ws->flight_len = 0; /* application data: the client has our flight */
-        if (!malformed_datagram(s, (const uint8_t *)buf, (size_t)rc))
-            break;
+        break;
     }
     return io_result(s, rc, WOLFSSL_CBIO_ERR_WANT_READ);
 }

@@ -120,8 +120,10 @@ int anydtls_handshake(anydtls_session *s)
         return rc;
     s->started = true;
     rc = DRV.handshake(s);
-    if (rc == ANYDTLS_OK)
+    if (rc == ANYDTLS_OK) {
+        anydtls_record_rule_established(s, DRV.cipher(s), DRV.protocol(s));
         s->established = true;
+    }
     return rc;
 }
 

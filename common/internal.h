@@ -104,6 +104,10 @@ struct anydtls_session {
     int peer_msg_seq;    /* highest handshake message_seq seen in epoch 0 */
     uint64_t out_seq0;   /* next record sequence number of ours in epoch 0 */
     bool out_encrypted;  /* we have sent a record in epoch 1 or later */
+    /* The record rule once established (common/io.c): the negotiated
+     * record version and the least body of an encrypted record. */
+    uint16_t record_version;
+    uint8_t min_sealed;
     void *native;        /* backend state (SSL *, ...) */
 };
 
@@ -175,6 +179,15 @@ void anydtls_keep_psk_identity(anydtls_session *s, const char *identity, size_t 
 int anydtls_session_send(anydtls_session *s, const uint8_t *buf, size_t len);
 int anydtls_session_recv(anydtls_session *s, uint8_t *buf, size_t cap);
 int anydtls_session_ready(anydtls_session *s, unsigned ms);
+/* The least expansion of any DTLS 1.2 cipher suite: a 16-byte tag or MAC. */
+#define ANYDTLS_MIN_SEALED 16
+/* The shortest body of an encrypted record under the suite with this IANA
+ * name (ANYDTLS_MIN_SEALED when it is NULL or not known). */
+unsigned anydtls_cipher_min_record(const char *suite);
+/* Called once the handshake completed: from now on, records of another
+ * version, and encrypted records shorter than the suite makes, are dropped
+ * before the backend sees them. */
+void anydtls_record_rule_established(anydtls_session *s, const char *suite, const char *protocol);
 
 /* ---- cookie keys (common/cookie.c) ---- */
 int anydtls_cookie_keys_init(struct anydtls_cookie_keys *k, size_t len);

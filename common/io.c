@@ -76,10 +76,41 @@ static bool plain_fragments_valid(const uint8_t *p, size_t n)
     return true;
 }
 
+/* The shortest body an encrypted record of this cipher suite (its IANA
+ * name) can have: explicit nonce + tag for AEAD suites, IV + one padded
+ * block holding the MAC for CBC suites.  Any suite of DTLS 1.2 adds at
+ * least ANYDTLS_MIN_SEALED bytes, the floor used when the name is not known. */
+unsigned anydtls_cipher_min_record(const char *suite)
+{
+    if (suite == NULL)
+        return ANYDTLS_MIN_SEALED;
+    if (strstr(suite, "CHACHA20_POLY1305") != NULL || strstr(suite, "_CCM_8") != NULL)
+        return 16; /* no explicit nonce + 16-byte tag; 8 + 8 */
+    if (strstr(suite, "_GCM_") != NULL || strstr(suite, "_CCM") != NULL)
+        return 24; /* 8-byte explicit nonce + 16-byte tag */
+    if (strstr(suite, "3DES") != NULL)
+        return 32; /* 8-byte IV + MAC and padding in 8-byte blocks */
+    if (strstr(suite, "_CBC_") != NULL)
+        return 48; /* 16-byte IV + MAC (>= 16) and padding in 16-byte blocks */
+    return ANYDTLS_MIN_SEALED;
+}
+
+void anydtls_record_rule_established(anydtls_session *s, const char *suite, const char *protocol)
+{
+    s->min_sealed = (uint8_t)anydtls_cipher_min_record(suite);
+    s->record_version = protocol != NULL && strcmp(protocol, "DTLSv1") == 0 ? 0xFEFF : 0xFEFD;
+}
+
 /* The length of the record at p if it can be a DTLS 1.x record for us,
  * else 0: whole, not oversized, DTLS 1.0/1.2, a content type of DTLS 1.2,
- * no plaintext application data, and sane plaintext handshake fragments. */
-static size_t valid_record(const uint8_t *p, size_t n)
+ * no plaintext application data, sane plaintext handshake fragments, and
+ * an encrypted body no shorter than any cipher suite makes.  Once the
+ * session is established, records must carry the negotiated version and
+ * encrypted ones the negotiated suite's least expansion.  The libraries
+ * differ here by release: OpenSSL before 3.0.22 ends an established
+ * session on a 17-byte encrypted record, wolfSSL 5.5 on any runt and on
+ * another record version. */
+static size_t valid_record(const anydtls_session *s, const uint8_t *p, size_t n)
 {
     if (n < RECORD_HEADER)
         return 0;
@@ -92,6 +123,10 @@ static size_t valid_record(const uint8_t *p, size_t n)
     if (epoch == 0 && (p[0] == CT_APPLICATION_DATA ||
                        (p[0] == CT_HANDSHAKE && !plain_fragments_valid(p + RECORD_HEADER, len))))
         return 0;
+    if (epoch != 0 && len < (s->established ? s->min_sealed : ANYDTLS_MIN_SEALED))
+        return 0;
+    if (s->established && version != s->record_version)
+        return 0;
     return RECORD_HEADER + len;
 }
 
@@ -101,10 +136,10 @@ static size_t valid_record(const uint8_t *p, size_t n)
  * handshake on a malformed record header, GnuTLS allocates the length a
  * handshake header announces (16 MiB) and keeps the bytes of a record cut
  * short to misread the next datagram with them. */
-static size_t valid_prefix(const uint8_t *p, size_t n)
+static size_t valid_prefix(const anydtls_session *s, const uint8_t *p, size_t n)
 {
     size_t at = 0, len;
-    while ((len = valid_record(p + at, n - at)) > 0)
+    while ((len = valid_record(s, p + at, n - at)) > 0)
         at += len;
     return at;
 }
@@ -145,12 +180,12 @@ int anydtls_session_recv(anydtls_session *s, uint8_t *buf, size_t cap)
         free(s->first_dgram);
         s->first_dgram = NULL;
         s->first_len = 0;
-        rc = (int)valid_prefix(buf, n);
+        rc = (int)valid_prefix(s, buf, n);
     }
     while (rc == 0) {
         rc = anydtls_transport_recv(s->transport, buf, cap);
         if (rc >= 0)
-            rc = (int)valid_prefix(buf, (size_t)rc);
+            rc = (int)valid_prefix(s, buf, (size_t)rc);
     }
     if (rc < 0)
         return rc;

@@ -275,6 +275,23 @@ static void b_wrong_version(struct dgrams *g, struct target *t)
     add_record(g, plausible_type(t), 0x0303, t->epoch, t->seq++, 48); /* TLS 1.2 */
     add_record(g, plausible_type(t), 0xFEFC, t->epoch, t->seq++, 48); /* no such DTLS */
     add_record(g, plausible_type(t), 0x1234, t->epoch, t->seq++, 48);
+    /* DTLS 1.0's number: a ClientHello may carry it, a DTLS 1.2 session's
+     * records may not (wolfSSL 5.5 answers it with a fatal alert). */
+    add_record(g, plausible_type(t), 0xFEFF, t->epoch, t->seq++, 48);
+}
+
+/* Encrypted records shorter than any suite makes (16 bytes), or than the
+ * negotiated one (an AES-GCM suite: 8-byte nonce + 16-byte tag).  OpenSSL
+ * before 3.0.22 and wolfSSL 5.5 end an established session on the 17-byte
+ * datagram. */
+static void b_runt_sealed(struct dgrams *g, struct target *t)
+{
+    static const size_t body[] = {0, 1, 4, 8, 15, 16, 23};
+    uint16_t epoch = t->epoch != 0 ? t->epoch : 1;
+    for (size_t i = 0; i < sizeof body / sizeof body[0]; i++) {
+        add_record(g, CT_APPDATA, DTLS12, epoch, t->seq++, body[i]);
+        add_record(g, CT_ALERT, DTLS12, epoch, t->seq++, body[i]);
+    }
 }
 
 static void b_unknown_type(struct dgrams *g, struct target *t)
@@ -432,6 +449,8 @@ static const struct hcase cases[] = {
     {"length-over", "a record longer than its datagram", b_length_over, P_ALL, false},
     {"oversized", "a record of 16384 + 2048 + 1 bytes", b_oversized, P_ALL, false},
     {"version", "wrong record versions", b_wrong_version, P_ALL, false},
+    {"runt-sealed", "encrypted records shorter than a nonce and tag", b_runt_sealed, P_ALL,
+     false},
     {"content-type", "unknown content types", b_unknown_type, P_ALL, false},
     {"epoch", "wrong epochs", b_wrong_epoch, P_ALL, false},
     {"bad-mac", "epoch-1 garbage (bad MAC)", b_bad_mac, P_ALL, false},
