@@ -2,6 +2,7 @@
 # TAP: the error-conformance tables that test_conformance wrote for each
 # built backend are identical, line for line.
 set -u
+. "${srcdir:-.}/tests/flavour.sh"
 n=0
 first=""
 count=$(echo $BACKENDS | wc -w)
@@ -10,16 +11,16 @@ for b in $BACKENDS; do
     n=$((n + 1))
     f=conformance-$b.txt
     if [ ! -s "$f" ]; then
-        echo "not ok $n - [$b] $f missing (did test_conformance-$b run?)"
+        echo "not ok $n - [$(flavour "$b")] $f missing (did test_conformance-$b run?)"
         continue
     fi
     if [ -z "$first" ]; then
         first=$b
-        echo "ok $n - [$b] reference table: $(wc -l <"$f") scenario outcomes"
+        echo "ok $n - [$(flavour "$b")] reference table: $(wc -l <"$f") scenario outcomes"
     elif cmp -s "conformance-$first.txt" "$f"; then
-        echo "ok $n - [$b] conformance table identical to $first's"
+        echo "ok $n - [$(flavour "$b")] conformance table identical to $first's"
     else
-        echo "not ok $n - [$b] conformance table differs from $first's"
+        echo "not ok $n - [$(flavour "$b")] conformance table differs from $first's"
         diff "conformance-$first.txt" "$f" | sed 's/^/# /'
     fi
 done

@@ -7,6 +7,7 @@
 # Then failures: an untrusted certificate, a wrong PSK, a silent peer, each
 # with its documented exit status (the negated ANYDTLS_E_* code).
 set -u
+. "${srcdir:-.}/tests/flavour.sh"
 pki=${ANYDTLS_PKI:-tests/pki}
 psk=00112233445566778899aabbccddeeff
 wrong=ffeeddccbbaa99887766554433221100
@@ -74,9 +75,9 @@ client_vs_openssl() { # flavour mode
     c=$(cipher_of "$tmp/client.err")
     if [ $rc -eq 0 ] && grep -q from-openssl "$tmp/client.out" &&
         grep -q from-anydtls "$tmp/server.out" && [ -n "$c" ]; then
-        pass "[$1] client vs openssl s_server, $2: both messages, clean close ($c)"
+        pass "[$(flavour "$1")] client vs openssl s_server, $2: both messages, clean close ($c)"
     else
-        fail "[$1] client vs openssl s_server, $2: exit $rc"
+        fail "[$(flavour "$1")] client vs openssl s_server, $2: exit $rc"
     fi
 }
 
@@ -100,9 +101,9 @@ client_vs_gnutls() { # flavour mode
     kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null
     c=$(cipher_of "$tmp/client.err")
     if [ $rc -eq 0 ] && grep -q from-anydtls "$tmp/client.out" && [ -n "$c" ]; then
-        pass "[$1] client vs gnutls-serv, $2: message echoed back, clean close ($c)"
+        pass "[$(flavour "$1")] client vs gnutls-serv, $2: message echoed back, clean close ($c)"
     else
-        fail "[$1] client vs gnutls-serv, $2: exit $rc"
+        fail "[$(flavour "$1")] client vs gnutls-serv, $2: exit $rc"
     fi
 }
 
@@ -135,9 +136,9 @@ server_vs_openssl() { # flavour mode
     c=$(cipher_of "$tmp/server.err")
     if [ $rc -eq 0 ] && [ $src -eq 0 ] && grep -q from-openssl "$tmp/client.out" &&
         grep -q from-openssl "$tmp/server.out" && [ -n "$c" ]; then
-        pass "[$1] server vs openssl s_client, $2: message each way, clean close ($c)"
+        pass "[$(flavour "$1")] server vs openssl s_client, $2: message each way, clean close ($c)"
     else
-        fail "[$1] server vs openssl s_client, $2: client exit $rc, server exit $src"
+        fail "[$(flavour "$1")] server vs openssl s_client, $2: client exit $rc, server exit $src"
     fi
 }
 
@@ -157,9 +158,9 @@ server_vs_gnutls() { # flavour mode
     c=$(cipher_of "$tmp/server.err")
     if [ $rc -eq 0 ] && [ $src -eq 0 ] && grep -q from-gnutls "$tmp/client.out" &&
         grep -q from-gnutls "$tmp/server.out" && [ -n "$c" ]; then
-        pass "[$1] server vs gnutls-cli, $2: message each way, clean close ($c)"
+        pass "[$(flavour "$1")] server vs gnutls-cli, $2: message each way, clean close ($c)"
     else
-        fail "[$1] server vs gnutls-cli, $2: client exit $rc, server exit $src"
+        fail "[$(flavour "$1")] server vs gnutls-cli, $2: client exit $rc, server exit $src"
     fi
 }
 
@@ -170,9 +171,9 @@ expect_failure() { # flavour what status text [client args...]
         >"$tmp/client.out" 2>"$tmp/client.err"
     rc=$?
     if [ $rc -eq "$want" ] && grep -q "$text" "$tmp/client.err"; then
-        pass "[$f] $what: exit $rc, \"$text\""
+        pass "[$(flavour "$f")] $what: exit $rc, \"$text\""
     else
-        fail "[$f] $what: exit $rc, want $want and \"$text\""
+        fail "[$(flavour "$f")] $what: exit $rc, want $want and \"$text\""
     fi
 }
 
@@ -191,8 +192,8 @@ failures() { # flavour
         expect_failure "$1" "wrong PSK against openssl s_server" 18 "pre-shared keys differ" \
             --timeout 2000 --psk-identity anydtls --psk "$psk" 127.0.0.1 "$port"
     else
-        skip "openssl program not installed" "[$1] untrusted certificate from openssl s_server"
-        skip "openssl program not installed" "[$1] wrong PSK against openssl s_server"
+        skip "openssl program not installed" "[$(flavour "$1")] untrusted certificate from openssl s_server"
+        skip "openssl program not installed" "[$(flavour "$1")] wrong PSK against openssl s_server"
     fi
     clean; next_port
     if [ $have_gnutls = yes ]; then
@@ -207,8 +208,8 @@ failures() { # flavour
             --timeout 2000 --psk-identity anydtls --psk "$psk" 127.0.0.1 "$port"
         kill "$spid" 2>/dev/null
     else
-        skip "gnutls-bin not installed (gnutls-serv)" "[$1] untrusted certificate from gnutls-serv"
-        skip "gnutls-bin not installed (gnutls-serv)" "[$1] wrong PSK against gnutls-serv"
+        skip "gnutls-bin not installed (gnutls-serv)" "[$(flavour "$1")] untrusted certificate from gnutls-serv"
+        skip "gnutls-bin not installed (gnutls-serv)" "[$(flavour "$1")] wrong PSK against gnutls-serv"
     fi
     clean; next_port
     expect_failure "$1" "a peer that never answers" 3 "handshake timed out" \
@@ -221,15 +222,15 @@ for f in $BACKENDS; do
             client_vs_openssl "$f" "$mode"
             server_vs_openssl "$f" "$mode"
         else
-            skip "openssl program not installed" "[$f] client vs openssl s_server, $mode"
-            skip "openssl program not installed" "[$f] server vs openssl s_client, $mode"
+            skip "openssl program not installed" "[$(flavour "$f")] client vs openssl s_server, $mode"
+            skip "openssl program not installed" "[$(flavour "$f")] server vs openssl s_client, $mode"
         fi
         if [ $have_gnutls = yes ]; then
             client_vs_gnutls "$f" "$mode"
             server_vs_gnutls "$f" "$mode"
         else
-            skip "gnutls-bin not installed (gnutls-serv)" "[$f] client vs gnutls-serv, $mode"
-            skip "gnutls-bin not installed (gnutls-cli)" "[$f] server vs gnutls-cli, $mode"
+            skip "gnutls-bin not installed (gnutls-serv)" "[$(flavour "$f")] client vs gnutls-serv, $mode"
+            skip "gnutls-bin not installed (gnutls-cli)" "[$(flavour "$f")] server vs gnutls-cli, $mode"
         fi
     done
     failures "$f"

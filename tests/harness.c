@@ -1,5 +1,6 @@
 #include "harness.h"
 
+#include <ctype.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +18,34 @@ void tap_plan(int n)
     fflush(stdout);
 }
 
+/* The first word of a library's version string that starts with a digit:
+ * "OpenSSL 3.0.19 27 Jan 2026" -> "3.0.19", "3.7.9" -> "3.7.9". */
+static const char *version_word(const char *v)
+{
+    for (const char *w = v; *w != '\0'; w += strspn(w, " ")) {
+        if (isdigit((unsigned char)*w))
+            return w;
+        w += strcspn(w, " ");
+    }
+    return "";
+}
+
+const char *tap_flavour(void)
+{
+    static char label[64];
+    if (label[0] == '\0') {
+        const char *v = version_word(anydtls_backend_version());
+        snprintf(label, sizeof label, "%s %.*s", anydtls_backend_name(), (int)strcspn(v, " "), v);
+    }
+    return label;
+}
+
 static void vreport(int cond, const char *directive, const char *fmt, va_list ap)
 {
     run++;
     if (!cond)
         failed++;
-    printf("%s %d - [%s] ", cond ? "ok" : "not ok", run, anydtls_backend_name());
+    printf("%s %d - [%s] ", cond ? "ok" : "not ok", run, tap_flavour());
     vprintf(fmt, ap);
     if (directive != NULL)
         printf(" # %s", directive);
@@ -58,7 +81,7 @@ void tap_skip(const char *reason, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     run++;
-    printf("ok %d - [%s] ", run, anydtls_backend_name());
+    printf("ok %d - [%s] ", run, tap_flavour());
     vprintf(fmt, ap);
     printf(" # %s\n", directive);
     va_end(ap);

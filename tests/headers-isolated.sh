@@ -2,7 +2,7 @@
 # TAP: each TLS library's headers are included by its own driver only (and
 # by tests/alloc-NAME.c, the allocation-failure test's hook into that
 # library's allocator).
-# Run from the build directory with $srcdir set by automake (or from the top).
+# C sources only (*.c, *.h).  Run from the build directory with $srcdir set by automake (or from the top).
 top=${srcdir:-.}
 echo "1..3"
 n=0
@@ -11,7 +11,7 @@ for pair in "openssl:openssl/ wolfssl/openssl/" "gnutls:gnutls/ nettle/" "wolfss
     backend=${pair%%:*}
     bad=""
     for prefix in ${pair#*:}; do
-        hits=$(grep -rlE "#[[:space:]]*include[[:space:]]*[<\"]$prefix" \
+        hits=$(grep -rlE --include="*.c" --include="*.h" "#[[:space:]]*include[[:space:]]*[<\"]$prefix" \
             "$top/include" "$top/common" "$top/backends" "$top/tools" "$top/tests" 2>/dev/null |
             grep -v -e "/backends/$backend\.c$" -e "/tests/alloc-$backend\.c$")
         bad="$bad $hits"

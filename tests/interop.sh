@@ -6,6 +6,7 @@
 # the first saved; against a restarted server (another ticket key) the
 # saved session is declined and a full handshake follows.
 set -u
+. "${srcdir:-.}/tests/flavour.sh"
 pki=${ANYDTLS_PKI:-tests/pki}
 msg="anydtls interop $$"
 tmp=$(mktemp -d)
@@ -46,7 +47,7 @@ for host in 127.0.0.1 ::1; do
         for c in $BACKENDS; do
             for s in $BACKENDS; do
                 n=$((n + 1))
-                what="[$c->$s] $mode $host"
+                what="[$(flavour "$c") -> $(flavour "$s")] $mode $host"
                 if ! start_server "$s" "$host" "$mode" --once; then
                     echo "not ok $n - $what: server did not start"
                     sed 's/^/# /' "$tmp/server.err"
@@ -84,7 +85,7 @@ resume_run() { # client-flavour
 for c in $BACKENDS; do
     for s in $BACKENDS; do
         n=$((n + 1))
-        what="[$c->$s] resumption"
+        what="[$(flavour "$c") -> $(flavour "$s")] resumption"
         rm -f "$tmp/session"
         start_server "$s" 127.0.0.1 cert --resumption || { echo "not ok $n - $what: no server"; continue; }
         first=$(resume_run "$c")

@@ -3,6 +3,7 @@
 # of its flavour.  libwolfssl exports functions under OpenSSL's names; in
 # one process with libssl, one library's calls land in the other.
 set -u
+. "${srcdir:-.}/tests/flavour.sh"
 export LD_LIBRARY_PATH="$PWD/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 objs=""
 for f in .libs/libanydtls-*.so.*.*.* tools/.libs/anydtls tools/.libs/anydtls-* tests/.libs/test_*; do
@@ -19,18 +20,27 @@ for f in "$@"; do
     want=${want%%.so*}
     want=${want##*-}
     [ "$want" = anydtls ] && want=${DEFAULT_BACKEND:-openssl} # the default flavour
-    tls=""
-    for lib in $(ldd "$f" 2>/dev/null | awk '{print $1}'); do
+    tls="" stray=""
+    # The library a flavour was configured with from a prefix must be the
+    # one loaded (TLS_LIBDIRS: "openssl=DIR gnutls= ..."), not the system's.
+    dir=$(echo " ${TLS_LIBDIRS:-} " | sed -n "s/.* $want=\([^ ]*\) .*/\1/p")
+    for lib in $(ldd "$f" 2>/dev/null | awk '$2 == "=>" {print $1 "=" $3}'); do
         case "$lib" in
-        libssl.so* | libcrypto.so*) tls="$tls openssl" ;;
-        libgnutls.so*) tls="$tls gnutls" ;;
-        libwolfssl.so*) tls="$tls wolfssl" ;;
+        libssl.so* | libcrypto.so*) k=openssl ;;
+        libgnutls.so*) k=gnutls ;;
+        libwolfssl.so*) k=wolfssl ;;
+        *) continue ;;
         esac
+        tls="$tls $k"
+        [ "$k" = "$want" ] && [ -n "$dir" ] && [ "${lib#*=}" != "$dir/${lib%%=*}" ] &&
+            stray="$stray ${lib#*=}"
     done
     kinds=$(echo $tls | tr ' ' '\n' | sort -u | tr '\n' ' ' | sed 's/ $//')
-    if [ "$kinds" = "$want" ]; then
-        echo "ok $n - [$want] $f links $kinds only"
+    if [ -n "$stray" ]; then
+        echo "not ok $n - [$(flavour "$want")] $f loads$stray, not the library in $dir"
+    elif [ "$kinds" = "$want" ]; then
+        echo "ok $n - [$(flavour "$want")] $f links $kinds only${dir:+, from $dir}"
     else
-        echo "not ok $n - [$want] $f links: '${kinds}'"
+        echo "not ok $n - [$(flavour "$want")] $f links: '${kinds}'"
     fi
 done

@@ -1,10 +1,14 @@
-/* A tiny TAP producer.  Every line names the backend under test. */
+/* A tiny TAP producer.  Every line names the backend under test and the
+ * version of its TLS library. */
 #ifndef ANYDTLS_TAP_H
 #define ANYDTLS_TAP_H
 
 #include <stdarg.h>
 
 void tap_plan(int n);
+/* "NAME VERSION": the flavour and the version of the TLS library loaded,
+ * as every line names them. */
+const char *tap_flavour(void);
 /* Report one result; returns cond. */
 int tap_ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Report got == want, printing both (and anydtls_strerror) when they differ. */
