@@ -52,6 +52,7 @@ struct wolf_session {
     bool io_error;
     bool write_blocked;
     bool psk_unknown;
+    int16_t sent_fatal; /* the fatal alert wolfSSL sent in plaintext, -1 none */
     uint16_t flight_len; /* bytes in flight: 2-byte length + datagram, ... */
     bool flight_overflow;
     bool offered_ticket; /* a client resuming, until the ServerHello */
@@ -189,9 +190,19 @@ static int io_send(WOLFSSL *ssl, char *buf, int len, void *ctx)
 {
     (void)ssl;
     anydtls_session *s = ctx;
+    const uint8_t *p = (const uint8_t *)buf;
+    /* An unknown PSK identity: wolfSSL 5.5 tells the client nothing,
+     * 5.7 handshake_failure with ECDHE-PSK suites.  The client must learn
+     * unknown_psk_identity, as from OpenSSL and GnuTLS, whatever the
+     * release: map_result sends it, and wolfSSL's own alert is dropped. */
+    bool plain_alert = len >= 15 && p[0] == 21 && (p[3] | p[4]) == 0;
+    if (WSES(s)->psk_unknown && plain_alert)
+        return len;
+    if (plain_alert && p[13] == 2)
+        WSES(s)->sent_fatal = p[14];
     if (!s->established)
-        flight_note(WSES(s), (const uint8_t *)buf, (size_t)len);
-    int rc = anydtls_session_send(s, (const uint8_t *)buf, (size_t)len);
+        flight_note(WSES(s), p, (size_t)len);
+    int rc = anydtls_session_send(s, p, (size_t)len);
     WSES(s)->write_blocked = rc == ANYDTLS_E_WANT_WRITE;
     return io_result(s, rc, WOLFSSL_CBIO_ERR_WANT_WRITE);
 }
@@ -614,6 +625,7 @@ static int wolf_session_new(anydtls_session *s, const anydtls_prestate *ps)
     if (ws == NULL)
         return ANYDTLS_E_NOMEM;
     s->native = ws;
+    ws->sent_fatal = -1;
     ws->ssl = wolfSSL_new(WCFG(s->cfg)->ctx);
     int r = ws->ssl != NULL ? WOLFSSL_SUCCESS : MEMORY_E;
     if (r == WOLFSSL_SUCCESS)
@@ -630,6 +642,10 @@ static int wolf_session_new(anydtls_session *s, const anydtls_prestate *ps)
         r = wolfSSL_dtls_set_timeout_init(ws->ssl, 1);
     if (r == WOLFSSL_SUCCESS)
         r = wolfSSL_dtls_set_timeout_max(ws->ssl, 1 << 20);
+#ifdef WOLFSSL_DTLS_MTU
+    if (r == WOLFSSL_SUCCESS)
+        r = wolfSSL_dtls_set_mtu(ws->ssl, (unsigned short)s->mtu);
+#endif
     if (r != WOLFSSL_SUCCESS) {
         wolfSSL_ERR_error_string_n((unsigned long)r, s->detail, sizeof s->detail);
         wolf_session_free(s);
@@ -707,6 +723,12 @@ static int wolf_handshake(anydtls_session *s)
         return ANYDTLS_OK;
     }
     int code = map_result(s, r);
+    /* wolfSSL 5.7 answers some malformed messages (a ClientHello cookie
+     * over 255 bytes) with a fatal alert and waits on; its peer has given
+     * up, so the session fails as on the other backends and releases. */
+    if ((code == ANYDTLS_E_WANT_READ || code == ANYDTLS_E_WANT_WRITE) && WSES(s)->sent_fatal >= 0)
+        return anydtls_session_fail(s, ANYDTLS_E_HANDSHAKE, WSES(s)->sent_fatal,
+                                    "wolfSSL sent a fatal alert");
     if (code == ANYDTLS_E_WANT_READ || code == ANYDTLS_E_WANT_WRITE)
         anydtls_timer_arm(s);
     return code;
@@ -753,6 +775,20 @@ static int wolf_handle_timeout(anydtls_session *s)
     anydtls_timer_arm(s);
     return ANYDTLS_OK;
 }
+
+#ifdef WOLFSSL_DTLS_MTU
+/* A wolfSSL built with --enable-dtls-mtu (not Debian 12's) takes the MTU. */
+#define WOLF_CAP_MTU ANYDTLS_CAP_MTU
+static int wolf_set_mtu(anydtls_session *s, unsigned mtu)
+{
+    return wolfSSL_dtls_set_mtu(WSES(s)->ssl, (unsigned short)mtu) == WOLFSSL_SUCCESS
+               ? ANYDTLS_OK
+               : ANYDTLS_E_INVALID_ARG;
+}
+#else
+#define WOLF_CAP_MTU 0u
+#define wolf_set_mtu NULL
+#endif
 
 static int wolf_max_payload(anydtls_session *s)
 {
@@ -895,10 +931,10 @@ static const char *wolf_version(void)
 
 const struct anydtls_backend anydtls_backend_driver = {
     .name = "wolfssl",
-    /* Debian's build has no WOLFSSL_DTLS_MTU (no settable MTU) and no
-     * WOLFSSL_SRTP. */
+    /* Debian 12's build has no WOLFSSL_DTLS_MTU (no settable MTU); SRTP
+     * is not driven yet, whatever the build. */
     .caps = ANYDTLS_CAP_CERT | ANYDTLS_CAP_PSK | ANYDTLS_CAP_EXPORTER | ANYDTLS_CAP_COOKIE |
-            ANYDTLS_CAP_RESUMPTION,
+            ANYDTLS_CAP_RESUMPTION | WOLF_CAP_MTU,
     .version = wolf_version,
     .config_build = wolf_config_build,
     .config_free = wolf_config_free,
@@ -910,7 +946,7 @@ const struct anydtls_backend anydtls_backend_driver = {
     .shutdown = wolf_shutdown,
     .get_timeout = wolf_get_timeout,
     .handle_timeout = wolf_handle_timeout,
-    .set_mtu = NULL,
+    .set_mtu = wolf_set_mtu,
     .max_payload = wolf_max_payload,
     .export_keying_material = wolf_export,
     .cipher = wolf_cipher,
