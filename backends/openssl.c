@@ -399,6 +399,7 @@ static int ossl_session_new(anydtls_session *s, const anydtls_prestate *ps)
         return ANYDTLS_E_NOMEM;
     s->native = os;
     BIO *bio = NULL;
+    ERR_clear_error();
     os->ssl = SSL_new(oc->ctx);
     if (os->ssl == NULL || (bio = BIO_new(oc->bio_method)) == NULL)
         goto fail;
@@ -422,6 +423,12 @@ static int ossl_session_new(anydtls_session *s, const anydtls_prestate *ps)
             inet_pton(AF_INET6, name, ip) != 1 && !SSL_set_tlsext_host_name(os->ssl, name))
             goto fail;
     }
+    /* SSL_set_bio and SSL_set_*_state return nothing, yet from OpenSSL
+     * 3.2 on they rebuild the record layer, which allocates: a failure
+     * there leaves only an error in the queue, and a session that cannot
+     * handshake. */
+    if (ERR_peek_error() != 0)
+        goto fail;
     return ANYDTLS_OK;
 fail:
     pop_error(s->detail, sizeof s->detail);

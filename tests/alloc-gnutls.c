@@ -151,3 +151,8 @@ void backend_global_done(void)
 void backend_settle(void)
 {
 }
+
+const char *backend_handshake_unsafe(void)
+{
+    return NULL;
+}

@@ -67,3 +67,8 @@ void backend_settle(void)
     wolfSSL_ERR_clear_error();
     wc_ecc_fp_free();
 }
+
+const char *backend_handshake_unsafe(void)
+{
+    return NULL;
+}
