@@ -276,20 +276,19 @@ static int io_recv(WOLFSSL *ssl, char *buf, int len, void *ctx)
     anydtls_session *s = ctx;
     struct wolf_session *ws = WSES(s);
     int rc;
-    for (;;) {
-        rc = anydtls_session_recv(s, (uint8_t *)buf, (size_t)len);
-        if (rc <= 0)
-            break;
+    /* A retransmission of the peer's last flight is answered with ours and
+     * not handed to wolfSSL: read on. */
+    while ((rc = anydtls_session_recv(s, (uint8_t *)buf, (size_t)len)) > 0) {
         if (ws->offered_ticket)
             check_ticket_taken(ws, (const uint8_t *)buf, (size_t)rc);
-        if (s->established && ws->flight_len > 0 &&
-            is_peer_retransmission((const uint8_t *)buf, (size_t)rc)) {
-            flight_resend(s);
-            continue;
+        if (!s->established || ws->flight_len == 0)
+            break;
+        if (!is_peer_retransmission((const uint8_t *)buf, (size_t)rc)) {
+            if (((const uint8_t *)buf)[0] == 23)
+                ws->flight_len = 0; /* application data: the client has our flight */
+            break;
         }
-        if (s->established && ws->flight_len > 0 && ((const uint8_t *)buf)[0] == 23)
-            ws->flight_len = 0; /* application data: the client has our flight */
-        break;
+        flight_resend(s);
     }
     return io_result(s, rc, WOLFSSL_CBIO_ERR_WANT_READ);
 }

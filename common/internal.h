@@ -181,9 +181,6 @@ int anydtls_session_recv(anydtls_session *s, uint8_t *buf, size_t cap);
 int anydtls_session_ready(anydtls_session *s, unsigned ms);
 /* The least expansion of any DTLS 1.2 cipher suite: a 16-byte tag or MAC. */
 #define ANYDTLS_MIN_SEALED 16
-/* The shortest body of an encrypted record under the suite with this IANA
- * name (ANYDTLS_MIN_SEALED when it is NULL or not known). */
-unsigned anydtls_cipher_min_record(const char *suite);
 /* Called once the handshake completed: from now on, records of another
  * version, and encrypted records shorter than the suite makes, are dropped
  * before the backend sees them. */

@@ -80,7 +80,7 @@ static bool plain_fragments_valid(const uint8_t *p, size_t n)
  * name) can have: explicit nonce + tag for AEAD suites, IV + one padded
  * block holding the MAC for CBC suites.  Any suite of DTLS 1.2 adds at
  * least ANYDTLS_MIN_SEALED bytes, the floor used when the name is not known. */
-unsigned anydtls_cipher_min_record(const char *suite)
+static unsigned cipher_min_record(const char *suite)
 {
     if (suite == NULL)
         return ANYDTLS_MIN_SEALED;
@@ -97,7 +97,7 @@ unsigned anydtls_cipher_min_record(const char *suite)
 
 void anydtls_record_rule_established(anydtls_session *s, const char *suite, const char *protocol)
 {
-    s->min_sealed = (uint8_t)anydtls_cipher_min_record(suite);
+    s->min_sealed = (uint8_t)cipher_min_record(suite);
     s->record_version = protocol != NULL && strcmp(protocol, "DTLSv1") == 0 ? 0xFEFF : 0xFEFD;
 }
 
