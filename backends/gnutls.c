@@ -22,8 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* DTLS 1.2 only; PSK key exchanges next to the usual certificate ones. */
-#define PRIORITIES "NORMAL:-VERS-ALL:+VERS-DTLS1.2:+ECDHE-PSK:+PSK"
+/* DTLS 1.2 only, AEAD only; the key exchanges and ciphers of the policy
+ * (common/policy.c) follow, a server choosing by their order. */
+#define PRIORITIES_BASE                                                                    \
+    "NORMAL:-VERS-ALL:+VERS-DTLS1.2:-KX-ALL:-CIPHER-ALL:-MAC-ALL:+AEAD:%SERVER_PRECEDENCE"
 
 struct gtls_config {
     gnutls_certificate_credentials_t cert;
@@ -322,6 +324,51 @@ static int setup_psk(anydtls_config *cfg, struct gtls_config *gc)
     return r < 0 ? config_fail(cfg, ANYDTLS_E_NOMEM, "cannot set up PSK", r) : ANYDTLS_OK;
 }
 
+/* Append ":+token" unless buf has it: GnuTLS enables suites as key
+ * exchange x cipher, each named once. */
+static void add_token(char *buf, size_t cap, const char *token)
+{
+    size_t n = strlen(token);
+    for (const char *p = strstr(buf, token); p != NULL; p = strstr(p + 1, token))
+        if (p[-1] == '+' && (p[n] == ':' || p[n] == '\0'))
+            return;
+    snprintf(buf + strlen(buf), cap - strlen(buf), ":+%s", token);
+}
+
+/* The policy's suites that cfg has credentials for, as a priority string:
+ * GnuTLS orders suites by key exchange first, then by cipher, which is the
+ * policy's order.  A configuration with both PSK and certificates also
+ * enables TLS_PSK_WITH_AES_*_GCM (declared in doc/architecture.md). */
+static int setup_priorities(anydtls_config *cfg, struct gtls_config *gc)
+{
+    static const char *const kx[] = {
+        [ANYDTLS_KX_ECDHE_ECDSA] = "ECDHE-ECDSA",
+        [ANYDTLS_KX_ECDHE_RSA] = "ECDHE-RSA",
+        [ANYDTLS_KX_ECDHE_PSK] = "ECDHE-PSK",
+        [ANYDTLS_KX_PSK] = "PSK",
+    };
+    static const char *const bulk[] = {
+        [ANYDTLS_BULK_AES_128_GCM] = "AES-128-GCM",
+        [ANYDTLS_BULK_AES_256_GCM] = "AES-256-GCM",
+        [ANYDTLS_BULK_CHACHA20_POLY1305] = "CHACHA20-POLY1305",
+    };
+    char kxs[128] = "", ciphers[128] = "", prio[384];
+    unsigned creds = anydtls_policy_creds(cfg);
+    for (size_t i = 0; i < anydtls_n_suites; i++) {
+        const struct anydtls_suite *su = &anydtls_suites[i];
+        if (anydtls_suite_usable(su, creds)) {
+            add_token(kxs, sizeof kxs, kx[su->kx]);
+            add_token(ciphers, sizeof ciphers, bulk[su->bulk]);
+        }
+    }
+    snprintf(prio, sizeof prio, "%s%s%s", PRIORITIES_BASE, kxs, ciphers);
+    int r = gnutls_priority_init(&gc->prio, prio, NULL);
+    if (r < 0)
+        return config_fail(cfg, r == GNUTLS_E_MEMORY_ERROR ? ANYDTLS_E_NOMEM : ANYDTLS_E_BACKEND,
+                           "cannot set priorities", r);
+    return ANYDTLS_OK;
+}
+
 static void gtls_config_free(anydtls_config *cfg)
 {
     struct gtls_config *gc = GCFG(cfg);
@@ -352,11 +399,8 @@ static int gtls_config_build(anydtls_config *cfg)
     int rc = setup_cert(cfg, gc);
     if (rc == ANYDTLS_OK)
         rc = setup_psk(cfg, gc);
-    if (rc == ANYDTLS_OK) {
-        int r = gnutls_priority_init(&gc->prio, PRIORITIES, NULL);
-        if (r < 0)
-            rc = config_fail(cfg, ANYDTLS_E_BACKEND, "cannot set priorities", r);
-    }
+    if (rc == ANYDTLS_OK)
+        rc = setup_priorities(cfg, gc);
     if (rc == ANYDTLS_OK && cfg->resumption && cfg->role == ANYDTLS_SERVER) {
         int r = gnutls_session_ticket_key_generate(&gc->ticket_key);
         if (r < 0)

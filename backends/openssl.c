@@ -313,6 +313,41 @@ static int setup_verify(anydtls_config *cfg, SSL_CTX *ctx)
     return ok == 1 ? ANYDTLS_OK : config_fail(cfg, ANYDTLS_E_INVALID_ARG, "bad peer name");
 }
 
+/* The policy's suites that cfg has credentials for, in OpenSSL's names,
+ * in the policy's order, the server choosing by that order. */
+static int setup_ciphers(anydtls_config *cfg, SSL_CTX *ctx)
+{
+    static const char *const kx[] = {
+        [ANYDTLS_KX_ECDHE_ECDSA] = "ECDHE-ECDSA-",
+        [ANYDTLS_KX_ECDHE_RSA] = "ECDHE-RSA-",
+        [ANYDTLS_KX_ECDHE_PSK] = "ECDHE-PSK-",
+        [ANYDTLS_KX_PSK] = "PSK-",
+    };
+    static const char *const bulk[] = {
+        [ANYDTLS_BULK_AES_128_GCM] = "AES128-GCM-SHA256",
+        [ANYDTLS_BULK_AES_256_GCM] = "AES256-GCM-SHA384",
+        [ANYDTLS_BULK_CHACHA20_POLY1305] = "CHACHA20-POLY1305",
+    };
+    char list[512] = "";
+    unsigned creds = anydtls_policy_creds(cfg);
+    size_t at = 0;
+    for (size_t i = 0; i < anydtls_n_suites; i++) {
+        const struct anydtls_suite *su = &anydtls_suites[i];
+        if (!anydtls_suite_usable(su, creds))
+            continue;
+        int n = snprintf(list + at, sizeof list - at, "%s%s%s", at > 0 ? ":" : "", kx[su->kx],
+                         bulk[su->bulk]);
+        if (n < 0 || (size_t)n >= sizeof list - at)
+            return config_fail(cfg, ANYDTLS_E_BACKEND, "cipher list too long");
+        at += (size_t)n;
+    }
+    if (SSL_CTX_set_cipher_list(ctx, list) != 1)
+        return config_fail(cfg, ANYDTLS_E_BACKEND, "cannot set the cipher list");
+    if (cfg->role == ANYDTLS_SERVER)
+        SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+    return ANYDTLS_OK;
+}
+
 static void setup_psk(anydtls_config *cfg, SSL_CTX *ctx)
 {
     if (cfg->role == ANYDTLS_CLIENT && cfg->psk_key.data != NULL)
@@ -354,7 +389,8 @@ static int ossl_config_build(anydtls_config *cfg)
         rc = config_fail(cfg, ANYDTLS_E_BACKEND, "cannot set DTLS 1.2");
         goto fail;
     }
-    if ((rc = setup_credentials(cfg, oc->ctx)) != ANYDTLS_OK ||
+    if ((rc = setup_ciphers(cfg, oc->ctx)) != ANYDTLS_OK ||
+        (rc = setup_credentials(cfg, oc->ctx)) != ANYDTLS_OK ||
         (rc = setup_verify(cfg, oc->ctx)) != ANYDTLS_OK)
         goto fail;
     setup_psk(cfg, oc->ctx);

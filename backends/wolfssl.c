@@ -29,14 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* AEAD suites only, certificates and PSK. */
-#define CIPHERS                                                                        \
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"                     \
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"                       \
-    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305:"                         \
-    "ECDHE-PSK-CHACHA20-POLY1305:PSK-AES128-GCM-SHA256:PSK-AES256-GCM-SHA384:"         \
-    "PSK-CHACHA20-POLY1305"
-
 struct wolf_config {
     WOLFSSL_CTX *ctx;
 };
@@ -492,6 +484,40 @@ static void setup_verify(anydtls_config *cfg, WOLFSSL_CTX *ctx)
     wolfSSL_CTX_set_verify(ctx, mode, NULL);
 }
 
+/* The policy's suites that cfg has credentials for (common/policy.c), in
+ * wolfSSL's names and the policy's order; a wolfSSL server picks by its
+ * own order. */
+static int setup_ciphers(anydtls_config *cfg, WOLFSSL_CTX *ctx)
+{
+    static const char *const kx[] = {
+        [ANYDTLS_KX_ECDHE_ECDSA] = "ECDHE-ECDSA-",
+        [ANYDTLS_KX_ECDHE_RSA] = "ECDHE-RSA-",
+        [ANYDTLS_KX_ECDHE_PSK] = "ECDHE-PSK-",
+        [ANYDTLS_KX_PSK] = "PSK-",
+    };
+    static const char *const bulk[] = {
+        [ANYDTLS_BULK_AES_128_GCM] = "AES128-GCM-SHA256",
+        [ANYDTLS_BULK_AES_256_GCM] = "AES256-GCM-SHA384",
+        [ANYDTLS_BULK_CHACHA20_POLY1305] = "CHACHA20-POLY1305",
+    };
+    char list[512] = "";
+    unsigned creds = anydtls_policy_creds(cfg);
+    size_t at = 0;
+    for (size_t i = 0; i < anydtls_n_suites; i++) {
+        const struct anydtls_suite *su = &anydtls_suites[i];
+        if (!anydtls_suite_usable(su, creds))
+            continue;
+        int n = snprintf(list + at, sizeof list - at, "%s%s%s", at > 0 ? ":" : "", kx[su->kx],
+                         bulk[su->bulk]);
+        if (n < 0 || (size_t)n >= sizeof list - at)
+            return config_fail(cfg, ANYDTLS_E_BACKEND, "cipher list too long", 0);
+        at += (size_t)n;
+    }
+    if (wolfSSL_CTX_set_cipher_list(ctx, list) != WOLFSSL_SUCCESS)
+        return config_fail(cfg, ANYDTLS_E_BACKEND, "cannot set the cipher list", 0);
+    return ANYDTLS_OK;
+}
+
 static void setup_psk(anydtls_config *cfg, WOLFSSL_CTX *ctx)
 {
     if (cfg->role == ANYDTLS_CLIENT && cfg->psk_key.data != NULL)
@@ -534,10 +560,8 @@ static int wolf_config_build(anydtls_config *cfg)
         rc = config_fail(cfg, rc, "cannot create wolfSSL context", 0);
         goto fail;
     }
-    if (wolfSSL_CTX_set_cipher_list(wc->ctx, CIPHERS) != WOLFSSL_SUCCESS) {
-        rc = config_fail(cfg, ANYDTLS_E_BACKEND, "cannot set the cipher list", 0);
+    if ((rc = setup_ciphers(cfg, wc->ctx)) != ANYDTLS_OK)
         goto fail;
-    }
     if ((rc = load_credentials(cfg, wc->ctx)) != ANYDTLS_OK)
         goto fail;
     setup_verify(cfg, wc->ctx);

@@ -10,7 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PRIORITIES "NORMAL:-VERS-ALL:+VERS-DTLS1.2:+ECDHE-PSK:+PSK"
+/* anydtls's policy (common/policy.c, backends/gnutls.c), for the same
+ * suites on both sides. */
+#define PRIORITIES                                                                         \
+    "NORMAL:-VERS-ALL:+VERS-DTLS1.2:-KX-ALL:-CIPHER-ALL:-MAC-ALL:+AEAD:%SERVER_PRECEDENCE:" \
+    "+ECDHE-ECDSA:+ECDHE-RSA:+ECDHE-PSK:+PSK:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305"
 
 static const unsigned char psk_bytes[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
                                             0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};

@@ -11,6 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* anydtls's policy (common/policy.c), for the same suites on both sides. */
+#define CIPHERS \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"                     \
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"                       \
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305:"                         \
+    "ECDHE-PSK-CHACHA20-POLY1305:PSK-CHACHA20-POLY1305"
+
 static const unsigned char psk_key[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
                                           0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
 
@@ -91,6 +98,9 @@ struct native *native_new(const char *pki, bool use_psk)
     SSL_CTX_set_min_proto_version(n->sctx, DTLS1_2_VERSION);
     SSL_CTX_set_max_proto_version(n->sctx, DTLS1_2_VERSION);
     SSL_CTX_set_session_cache_mode(n->sctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_cipher_list(n->cctx, CIPHERS);
+    SSL_CTX_set_cipher_list(n->sctx, CIPHERS);
+    SSL_CTX_set_options(n->sctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_options(n->cctx, SSL_OP_NO_TICKET);
     SSL_CTX_set_options(n->sctx, SSL_OP_NO_TICKET);
     if (use_psk) {

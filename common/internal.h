@@ -233,4 +233,24 @@ int anydtls_timer_get(const anydtls_session *s, uint32_t *ms);
  * < 0: the budget is exhausted and the session failed with that code. */
 int anydtls_timer_expire(anydtls_session *s);
 
+/* ---- the cipher suite policy (common/policy.c) ---- */
+enum anydtls_kx { ANYDTLS_KX_ECDHE_ECDSA, ANYDTLS_KX_ECDHE_RSA, ANYDTLS_KX_ECDHE_PSK, ANYDTLS_KX_PSK };
+enum anydtls_bulk { ANYDTLS_BULK_AES_128_GCM, ANYDTLS_BULK_AES_256_GCM, ANYDTLS_BULK_CHACHA20_POLY1305 };
+struct anydtls_suite {
+    uint16_t code;    /* IANA code point */
+    const char *iana; /* IANA name */
+    enum anydtls_kx kx;
+    enum anydtls_bulk bulk;
+};
+/* The suites of every flavour, in order of preference (a server picks the
+ * first of them that the client offers). */
+extern const struct anydtls_suite anydtls_suites[];
+extern const size_t anydtls_n_suites;
+#define ANYDTLS_USE_CERT 1u /* certificate suites (ECDHE_ECDSA, ECDHE_RSA) */
+#define ANYDTLS_USE_PSK 2u  /* PSK suites (ECDHE_PSK, PSK) */
+/* The key exchanges cfg has credentials for: a server its own certificate
+ * or a PSK lookup; a client a PSK, or a certificate or CA (or nothing). */
+unsigned anydtls_policy_creds(const anydtls_config *cfg);
+bool anydtls_suite_usable(const struct anydtls_suite *su, unsigned creds);
+
 #endif /* ANYDTLS_INTERNAL_H */

@@ -7,6 +7,7 @@
 #   expired.pem/.key localhost, but expired yesterday
 #   wrongname.pem/.key  CN/SAN other.example, from the trusted CA
 #   rogue.pem/.key   localhost, from a CA nobody trusts (rogue-ca.pem)
+#   server-rsa.pem/.key  localhost as server.pem, but an RSA 2048 key
 set -eu
 dir=$1
 OPENSSL=${OPENSSL:-openssl}
@@ -14,7 +15,12 @@ mkdir -p "$dir"
 cd "$dir"
 umask 077
 
-newkey() { "$OPENSSL" genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+newkey() {
+    case $1 in
+    *-rsa.key) "$OPENSSL" genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1" 2>/dev/null ;;
+    *) "$OPENSSL" genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null ;;
+    esac
+}
 
 ca() { # name
     newkey "$1.key"
@@ -38,5 +44,6 @@ leaf client ca 30 "anydtls client" "DNS:client.example"
 leaf expired ca -1 localhost "DNS:localhost,IP:127.0.0.1,IP:::1"
 leaf wrongname ca 30 other.example "DNS:other.example"
 leaf rogue rogue-ca 30 localhost "DNS:localhost,IP:127.0.0.1,IP:::1"
+leaf server-rsa ca 30 localhost "DNS:localhost,IP:127.0.0.1,IP:::1"
 chmod 644 ./*.pem
 touch stamp
