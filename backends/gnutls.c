@@ -24,8 +24,8 @@
 
 /* DTLS 1.2 only, AEAD only; the key exchanges and ciphers of the policy
  * (common/policy.c) follow, a server choosing by their order. */
-#define PRIORITIES_BASE                                                                    \
-    "NORMAL:-VERS-ALL:+VERS-DTLS1.2:-KX-ALL:-CIPHER-ALL:-MAC-ALL:+AEAD:%SERVER_PRECEDENCE"
+static const char priorities_base[] = "NORMAL:-VERS-ALL:+VERS-DTLS1.2:-KX-ALL:-CIPHER-ALL:"
+                                      "-MAC-ALL:+AEAD:%SERVER_PRECEDENCE";
 
 struct gtls_config {
     gnutls_certificate_credentials_t cert;
@@ -361,7 +361,7 @@ static int setup_priorities(anydtls_config *cfg, struct gtls_config *gc)
             add_token(ciphers, sizeof ciphers, bulk[su->bulk]);
         }
     }
-    snprintf(prio, sizeof prio, "%s%s%s", PRIORITIES_BASE, kxs, ciphers);
+    snprintf(prio, sizeof prio, "%s%s%s", priorities_base, kxs, ciphers);
     int r = gnutls_priority_init(&gc->prio, prio, NULL);
     if (r < 0)
         return config_fail(cfg, r == GNUTLS_E_MEMORY_ERROR ? ANYDTLS_E_NOMEM : ANYDTLS_E_BACKEND,

@@ -484,6 +484,27 @@ static void setup_verify(anydtls_config *cfg, WOLFSSL_CTX *ctx)
     wolfSSL_CTX_set_verify(ctx, mode, NULL);
 }
 
+/* wolfSSL 5.5.4's client takes an X25519 share in an ECDHE-PSK
+ * ServerKeyExchange for a NIST point and fails ("Bad ECC Peer Key"),
+ * though it offers X25519; an OpenSSL server choosing by its own order
+ * picks X25519.  Before 5.7 (5.7.2 is right), a PSK client offers the
+ * NIST curves only. */
+static int psk_client_groups(anydtls_config *cfg, WOLFSSL_CTX *ctx)
+{
+#if LIBWOLFSSL_VERSION_HEX < 0x05007000
+    static const word16 groups[] = {WOLFSSL_ECC_SECP256R1, WOLFSSL_ECC_SECP384R1,
+                                    WOLFSSL_ECC_SECP521R1};
+    if (cfg->role != ANYDTLS_CLIENT || (anydtls_policy_creds(cfg) & ANYDTLS_USE_PSK) == 0)
+        return ANYDTLS_OK;
+    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
+        if (wolfSSL_CTX_UseSupportedCurve(ctx, groups[i]) != WOLFSSL_SUCCESS)
+            return config_fail(cfg, ANYDTLS_E_BACKEND, "cannot set the curves", 0);
+#else
+    (void)cfg, (void)ctx;
+#endif
+    return ANYDTLS_OK;
+}
+
 /* The policy's suites that cfg has credentials for (common/policy.c), in
  * wolfSSL's names and the policy's order; a wolfSSL server picks by its
  * own order. */
@@ -515,7 +536,7 @@ static int setup_ciphers(anydtls_config *cfg, WOLFSSL_CTX *ctx)
     }
     if (wolfSSL_CTX_set_cipher_list(ctx, list) != WOLFSSL_SUCCESS)
         return config_fail(cfg, ANYDTLS_E_BACKEND, "cannot set the cipher list", 0);
-    return ANYDTLS_OK;
+    return psk_client_groups(cfg, ctx);
 }
 
 static void setup_psk(anydtls_config *cfg, WOLFSSL_CTX *ctx)

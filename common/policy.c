@@ -7,8 +7,8 @@
  * What the list leaves out, and why: TLS_PSK_WITH_AES_*_GCM (wolfSSL
  * builds without WOLFSSL_STATIC_PSK, Debian's among them, lack every
  * static-PSK AES suite), TLS_ECDHE_PSK_WITH_AES_*_GCM (RFC 8442: OpenSSL
- * and GnuTLS lack them), the CCM and CCM_8 suites (wolfSSL lacks most of
- * them, and CCM_8's tag is 8 bytes), anything CBC, static RSA, DHE. */
+ * and GnuTLS lack them), the CCM and CCM_8 suites (Debian's wolfSSL has no
+ * PSK one, and CCM_8's tag is 8 bytes), anything CBC, static RSA, DHE. */
 #include "internal.h"
 
 const struct anydtls_suite anydtls_suites[] = {
