@@ -592,7 +592,7 @@ static int map_result(anydtls_session *s, int err)
     int code = failure_code(s, err);
     /* A missing client certificate is a handshake_failure, as OpenSSL says. */
     int alert = err == GNUTLS_E_NO_CERTIFICATE_FOUND ? GNUTLS_A_HANDSHAKE_FAILURE
-                                                     : anydtls_code_alert(code);
+                                                     : anydtls_failure_alert(s, code);
     if (alert >= 0 && err != GNUTLS_E_FATAL_ALERT_RECEIVED)
         gnutls_alert_send(gs->g, GNUTLS_AL_FATAL, (gnutls_alert_description_t)alert);
     return anydtls_session_fail(s, code, err, gnutls_strerror(err));
