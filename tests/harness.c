@@ -288,8 +288,7 @@ static int udp_socket(struct sockaddr_in *a)
     a->sin_family = AF_INET;
     a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (fd < 0 || bind(fd, (struct sockaddr *)a, sizeof *a) != 0 ||
-        getsockname(fd, (struct sockaddr *)a, &alen) != 0 ||
-        fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
+        getsockname(fd, (struct sockaddr *)a, &alen) != 0 || fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
         tap_diag("setup failed: a UDP socket on 127.0.0.1");
         _exit(1);
     }

@@ -419,8 +419,8 @@ static void alert_row(FILE *out, const char *scenario, const char *side, const c
         fprintf(out, "%s | %s | %s\n", scenario, side, what);
 }
 
-static void refusal_scenario(FILE *out, const char *name, anydtls_config *scfg,
-                             uint16_t version, struct offer o, int want)
+static void refusal_scenario(FILE *out, const char *name, anydtls_config *scfg, uint16_t version,
+                             struct offer o, int want)
 {
     struct refusal r = hello_to(scfg, version, o);
     is(r.code, ANYDTLS_E_HANDSHAKE, "%s: the server session fails with ANYDTLS_E_HANDSHAKE", name);
@@ -446,11 +446,13 @@ static void cert_client_psk_server(FILE *out)
     anydtls_session *told = server_told ? l.c : l.s;
     ok(server_told || client_told,
        "%s: one side fails with ANYDTLS_E_HANDSHAKE, the other with ANYDTLS_E_ALERT "
-       "(client %s, server %s)", name, code_name(l.crc), code_name(l.src));
+       "(client %s, server %s)",
+       name, code_name(l.crc), code_name(l.src));
     int alert = told != NULL ? anydtls_alert(told) : -1;
     is(alert, 40, "%s: the side told reads handshake_failure(40) (got %s)", name,
        alert_name(alert));
-    alert_row(out, name, "the side that fails", server_told || client_told ? code_name(ANYDTLS_E_HANDSHAKE) : "neither");
+    alert_row(out, name, "the side that fails",
+              server_told || client_told ? code_name(ANYDTLS_E_HANDSHAKE) : "neither");
     alert_row(out, name, "the side told", alert_name(alert));
     link_free(&l);
     anydtls_config_free(ccfg);
