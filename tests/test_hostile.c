@@ -538,7 +538,7 @@ static const struct deviation deviations[] = {
     {"wolfssl", "CVE-2026-33846b", P_BEFORE | P_DURING, S_BOTH, ANYDTLS_E_HANDSHAKE},
     /* A malformed ClientHello as a server session's first message (no
      * cookie exchange in front: anydtls_cookie_check drops both): OpenSSL
-     * answers decode_error, GnuTLS fails silently; wolfSSL's own stateless
+     * answers decode_error, the GnuTLS driver handshake_failure; wolfSSL's own stateless
      * exchange answers a 33-byte session id with a HelloVerifyRequest. */
     {"openssl", "ClientHello cookie 256 bytes", P_BEFORE, S_SERVER, ANYDTLS_E_HANDSHAKE},
     {"openssl", "ClientHello session id 33 bytes", P_BEFORE, S_SERVER, ANYDTLS_E_HANDSHAKE},
