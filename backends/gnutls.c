@@ -66,6 +66,8 @@ struct gtls_session {
     uint16_t pending[PENDING_MAX];
     struct stashed stash[STASH_MAX]; /* datagrams ahead of the run, oldest first */
     unsigned n_stash;
+    uint8_t *ahead; /* a datagram read ahead to answer pull_timeout_fn */
+    int ahead_rc;   /* its length, or the transport's error; 0: none */
 };
 
 #define GCFG(cfg) ((struct gtls_config *)(cfg)->native)
@@ -106,42 +108,70 @@ static bool seq_in(const uint16_t *set, unsigned n, unsigned seq)
     return false;
 }
 
+/* The run as a datagram's records would leave it: the message_seqs
+ * GnuTLS would hold (pending), older ones it would hold until the end of
+ * the datagram, and encrypted handshake records. */
+struct run {
+    uint16_t pending[PENDING_MAX], older[PENDING_MAX];
+    unsigned n_pending, n_older, n_sealed;
+};
+
+/* One record of a datagram, added to the run; false when it would not
+ * continue the run from read_seq or would give GnuTLS a seventh message to
+ * hold.  Then the run is left half-updated: callers work on a copy. */
+static bool record_fits(struct run *r, unsigned read_seq, const uint8_t *p, size_t end)
+{
+    if (p[0] != 22)
+        return true;
+    if (p[3] != 0 || p[4] != 0) {
+        if (r->n_pending + r->n_older + r->n_sealed >= PENDING_MAX)
+            return false;
+        r->n_sealed++;
+        return true;
+    }
+    for (size_t f = 13; f + 12 <= end;
+         f += 12 + (((size_t)p[f + 9] << 16) | ((size_t)p[f + 10] << 8) | p[f + 11])) {
+        unsigned seq = ((unsigned)p[f + 4] << 8) | p[f + 5];
+        if (seq_in(r->pending, r->n_pending, seq) || seq_in(r->older, r->n_older, seq))
+            continue;
+        if ((seq > read_seq && !seq_in(r->pending, r->n_pending, seq - 1)) ||
+            r->n_pending + r->n_older + r->n_sealed >= PENDING_MAX)
+            return false;
+        if (seq >= read_seq)
+            r->pending[r->n_pending++] = (uint16_t)seq;
+        else
+            r->older[r->n_older++] = (uint16_t)seq;
+    }
+    return true;
+}
+
 /* How much of a datagram GnuTLS may take while it handshakes: the records
  * before one that does not continue the run from read_seq or would give it
  * a seventh message to hold.  Every message_seq it has not got buffered
  * counts, older ones too (it drops those only after the datagram), and an
- * encrypted handshake record counts as one.  The common code has checked
- * the records' form. */
+ * encrypted handshake record counts as one.  Each record is tried on a copy
+ * of the run, and only the records GnuTLS gets count: one whose second
+ * fragment fails is withheld whole, and its first fragment must not let a
+ * later forged message continue the run: the session's run becomes the one
+ * of the records kept (the caller hands them over, or nothing).  The
+ * common code has checked the records' form. */
 static size_t pending_limit(struct gtls_session *gs, const uint8_t *p, size_t n)
 {
-    uint16_t older[PENDING_MAX];
-    unsigned n_older = 0, n_sealed = 0;
+    struct run kept = {.n_pending = gs->n_pending};
+    memcpy(kept.pending, gs->pending, sizeof kept.pending);
     size_t at = 0;
     for (; at + 13 <= n; at += 13 + (((size_t)p[at + 11] << 8) | p[at + 12])) {
-        size_t end = at + 13 + (((size_t)p[at + 11] << 8) | p[at + 12]);
-        if (end > n)
-            return at; /* not a whole record: never read past the datagram */
-        if (p[at] != 22)
-            continue;
-        if (p[at + 3] != 0 || p[at + 4] != 0) {
-            if (gs->n_pending + n_older + n_sealed >= PENDING_MAX)
-                return at;
-            n_sealed++;
-            continue;
-        }
-        for (size_t f = at + 13; f + 12 <= end;
-             f += 12 + (((size_t)p[f + 9] << 16) | ((size_t)p[f + 10] << 8) | p[f + 11])) {
-            unsigned seq = ((unsigned)p[f + 4] << 8) | p[f + 5];
-            if (seq_in(gs->pending, gs->n_pending, seq) || seq_in(older, n_older, seq))
-                continue;
-            if ((seq > gs->read_seq && !seq_in(gs->pending, gs->n_pending, seq - 1)) ||
-                gs->n_pending + n_older + n_sealed >= PENDING_MAX)
-                return at;
-            if (seq >= gs->read_seq)
-                gs->pending[gs->n_pending++] = (uint16_t)seq;
-            else
-                older[n_older++] = (uint16_t)seq;
-        }
+        size_t end = 13 + (((size_t)p[at + 11] << 8) | p[at + 12]);
+        if (end > n - at)
+            break; /* not a whole record: never read past the datagram */
+        struct run trial = kept;
+        if (!record_fits(&trial, gs->read_seq, p + at, end))
+            break;
+        kept = trial;
+    }
+    if (at > 0) {
+        memcpy(gs->pending, kept.pending, sizeof gs->pending);
+        gs->n_pending = kept.n_pending;
     }
     return at;
 }
@@ -188,19 +218,35 @@ static size_t stash_take(struct gtls_session *gs, uint8_t *buf, size_t cap)
     return 0;
 }
 
+/* The next datagram of the session: the one read ahead, else the
+ * transport's. */
+static int next_datagram(anydtls_session *s, uint8_t *buf, size_t cap)
+{
+    struct gtls_session *gs = GSES(s);
+    int rc = gs->ahead_rc;
+    if (rc == 0)
+        return anydtls_session_recv(s, buf, cap);
+    gs->ahead_rc = 0;
+    if (rc > 0 && (size_t)rc > cap)
+        rc = (int)cap; /* the rest is lost, as a socket would */
+    if (rc > 0)
+        memcpy(buf, gs->ahead, (size_t)rc);
+    return rc;
+}
+
 static ssize_t pull_fn(gnutls_transport_ptr_t ptr, void *buf, size_t cap)
 {
     anydtls_session *s = ptr;
     struct gtls_session *gs = GSES(s);
     if (gs->handshake_done) {
         stash_clear(gs);
-        return transport_result(s, anydtls_session_recv(s, buf, cap));
+        return transport_result(s, next_datagram(s, buf, cap));
     }
     size_t keep = stash_take(gs, buf, cap);
     if (keep > 0)
         return (ssize_t)keep;
     int rc;
-    while ((rc = anydtls_session_recv(s, buf, cap)) > 0) {
+    while ((rc = next_datagram(s, buf, cap)) > 0) {
         keep = pending_limit(gs, buf, (size_t)rc);
         if (keep > 0)
             return (ssize_t)keep;
@@ -227,10 +273,26 @@ static int consumed_hook(gnutls_session_t g, unsigned htype, unsigned when, unsi
     return 0;
 }
 
+/* Whether a datagram is there for GnuTLS: it retransmits a flight only
+ * when this says none is.  A transport that cannot tell (callbacks) always
+ * says one may be, so a datagram is read ahead to know. */
 static int pull_timeout_fn(gnutls_transport_ptr_t ptr, unsigned int ms)
 {
     anydtls_session *s = ptr;
-    return GSES(s)->n_stash > 0 && !GSES(s)->handshake_done ? 1 : anydtls_session_ready(s, ms);
+    struct gtls_session *gs = GSES(s);
+    if (gs->ahead_rc != 0)
+        return 1;
+    if (!gs->handshake_done && gs->n_stash > 0)
+        return 1;
+    if (!anydtls_session_ready(s, ms))
+        return 0;
+    if (gs->ahead == NULL && (gs->ahead = malloc(ANYDTLS_MAX_DATAGRAM)) == NULL)
+        return 1; /* let the read tell */
+    int rc = anydtls_session_recv(s, gs->ahead, ANYDTLS_MAX_DATAGRAM);
+    if (rc == ANYDTLS_E_WANT_READ)
+        return 0;
+    gs->ahead_rc = rc;
+    return 1;
 }
 
 /* ---------------- callbacks ---------------- */
@@ -421,6 +483,9 @@ static void gtls_session_free(anydtls_session *s)
     if (gs->g != NULL)
         gnutls_deinit(gs->g);
     stash_clear(gs);
+    if (gs->ahead != NULL)
+        anydtls_wipe(gs->ahead, ANYDTLS_MAX_DATAGRAM);
+    free(gs->ahead);
     free(gs);
     s->native = NULL;
 }
@@ -571,7 +636,7 @@ static int map_result(anydtls_session *s, int err)
     int code = failure_code(s, err);
     /* A missing client certificate is a handshake_failure, as OpenSSL says. */
     int alert = err == GNUTLS_E_NO_CERTIFICATE_FOUND ? GNUTLS_A_HANDSHAKE_FAILURE
-                                                     : anydtls_code_alert(code);
+                                                     : anydtls_failure_alert(s, code);
     if (alert >= 0 && err != GNUTLS_E_FATAL_ALERT_RECEIVED)
         gnutls_alert_send(gs->g, GNUTLS_AL_FATAL, (gnutls_alert_description_t)alert);
     return anydtls_session_fail(s, code, err, gnutls_strerror(err));

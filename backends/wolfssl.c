@@ -190,6 +190,17 @@ static int io_send(WOLFSSL *ssl, char *buf, int len, void *ctx)
     bool plain_alert = len >= 15 && p[0] == 21 && (p[3] | p[4]) == 0;
     if (WSES(s)->psk_unknown && plain_alert)
         return len;
+    /* wolfSSL 5.5 answers a DTLS 1.0 ClientHello with handshake_failure,
+     * 5.7 with protocol_version: the rule (anydtls_failure_alert) says the
+     * latter, whatever the release. */
+    uint8_t version_alert[15];
+    int rule = anydtls_failure_alert(s, ANYDTLS_E_HANDSHAKE);
+    if (plain_alert && p[13] == 2 && !s->established && s->peer_hello_version == 0xFEFF &&
+        p[14] != rule) {
+        memcpy(version_alert, p, sizeof version_alert);
+        version_alert[14] = (uint8_t)rule;
+        p = version_alert;
+    }
     if (plain_alert && p[13] == 2)
         WSES(s)->sent_fatal = p[14];
     if (!s->established)
@@ -752,6 +763,12 @@ static int map_result(anydtls_session *s, int ret)
         anydtls_send_plain_alert(s, 40 /* handshake_failure */);
     if (code == ANYDTLS_E_PSK_IDENTITY && s->cfg->role == ANYDTLS_SERVER)
         anydtls_send_plain_alert(s, anydtls_code_alert(code));
+    /* wolfSSL fails other handshakes silently too (a client whose server
+     * chose a suite it has no credentials for): tell the peer why, as the
+     * other flavours do (doc/architecture.md, "Alerts on handshake
+     * failures"), unless wolfSSL has sent a fatal alert itself. */
+    if (code == ANYDTLS_E_HANDSHAKE && ws->sent_fatal < 0)
+        anydtls_send_plain_alert(s, anydtls_failure_alert(s, code));
     return anydtls_session_fail(s, code, err, msg);
 }
 

@@ -65,7 +65,16 @@ int anydtls_code_alert(int code)
         return 42; /* bad_certificate */
     case ANYDTLS_E_PSK_IDENTITY:
         return 115; /* unknown_psk_identity */
+    case ANYDTLS_E_HANDSHAKE:
+        return 40; /* handshake_failure: nothing the peer offered can be served */
     default:
         return -1;
     }
+}
+
+int anydtls_failure_alert(const anydtls_session *s, int code)
+{
+    if (code == ANYDTLS_E_HANDSHAKE && s->peer_hello_version == 0xFEFF)
+        return 70; /* protocol_version: the peer offered DTLS 1.0 only */
+    return anydtls_code_alert(code);
 }

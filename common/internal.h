@@ -108,6 +108,7 @@ struct anydtls_session {
      * record version and the least body of an encrypted record. */
     uint16_t record_version;
     uint8_t min_sealed;
+    uint16_t peer_hello_version; /* client_version of the peer's ClientHello, 0: none */
     void *native;        /* backend state (SSL *, ...) */
 };
 
@@ -204,6 +205,11 @@ int anydtls_alert_code(int alert);
 /* The fatal alert a driver sends when it fails a handshake with code
  * itself (-1: none), so that every backend tells its peer the same. */
 int anydtls_code_alert(int code);
+/* The fatal alert a driver sends (or has its library send) when it fails
+ * a handshake with code: protocol_version when the peer's ClientHello
+ * offered only DTLS 1.0, else anydtls_code_alert(code).  The one rule of
+ * doc/architecture.md, "Alerts on handshake failures". */
+int anydtls_failure_alert(const anydtls_session *s, int code);
 /* Called for every datagram in or out during the handshake; returns true
  * when an incoming one carries progress (a new epoch or a handshake message
  * not seen before), false for retransmissions and anything else. */

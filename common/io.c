@@ -44,6 +44,10 @@ bool anydtls_note_datagram(anydtls_session *s, const uint8_t *p, size_t n, bool 
             s->peer_epoch = epoch;
             progress = true;
         }
+        /* The version a ClientHello offers (its first fragment). */
+        if (incoming && epoch == 0 && p[0] == 22 && len >= 14 && p[13] == 1 &&
+            get_uint(p + 13 + 6, 3) == 0)
+            s->peer_hello_version = (uint16_t)get_uint(p + 13 + 12, 2);
         if (incoming && epoch == 0 && p[0] == 22 && len >= 12 &&
             (int)get_uint(p + 13 + 4, 2) > s->peer_msg_seq) {
             s->peer_msg_seq = (int)get_uint(p + 13 + 4, 2);

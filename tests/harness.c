@@ -1,15 +1,20 @@
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 /* ---------------- TAP ---------------- */
 
 static int planned, run, failed;
+const char *tap_context;
 
 void tap_plan(int n)
 {
@@ -46,6 +51,8 @@ static void vreport(int cond, const char *directive, const char *fmt, va_list ap
     if (!cond)
         failed++;
     printf("%s %d - [%s] ", cond ? "ok" : "not ok", run, tap_flavour());
+    if (tap_context != NULL)
+        printf("%s: ", tap_context);
     vprintf(fmt, ap);
     if (directive != NULL)
         printf(" # %s", directive);
@@ -218,6 +225,135 @@ anydtls_config *client_psk_config(const char *identity, const uint8_t *key, size
 
 /* ---------------- the memory link ---------------- */
 
+/* ---- transport kinds: what a side sends is popped, what lands pushed ---- */
+
+enum link_kind link_kind = LINK_MEMORY;
+const char *const link_kind_name[3] = {"memory", "callbacks", "UDP"};
+
+#define FIFO_MAX 256
+
+struct fifo {
+    size_t head, n;
+    size_t len[FIFO_MAX];
+    uint8_t *d[FIFO_MAX];
+};
+
+/* Callbacks: the session's datagrams in and out; UDP: the session's
+ * socket and the relay socket it is connected to. */
+struct link_end {
+    struct fifo in, out;
+    int fd, relay;
+};
+
+static int fifo_put(struct fifo *q, const uint8_t *d, size_t len)
+{
+    uint8_t *copy = q->n < FIFO_MAX ? malloc(len > 0 ? len : 1) : NULL;
+    if (copy == NULL)
+        return ANYDTLS_E_WANT_WRITE;
+    memcpy(copy, d, len);
+    size_t at = (q->head + q->n++) % FIFO_MAX;
+    q->d[at] = copy;
+    q->len[at] = len;
+    return (int)len;
+}
+
+/* The oldest datagram, cut to cap as a socket does. */
+static int fifo_get(struct fifo *q, uint8_t *d, size_t cap)
+{
+    if (q->n == 0)
+        return ANYDTLS_E_WANT_READ;
+    size_t n = q->len[q->head] < cap ? q->len[q->head] : cap;
+    memcpy(d, q->d[q->head], n);
+    free(q->d[q->head]);
+    q->head = (q->head + 1) % FIFO_MAX;
+    q->n--;
+    return (int)n;
+}
+
+static int cb_send(void *user, const uint8_t *buf, size_t len)
+{
+    return fifo_put(&((struct link_end *)user)->out, buf, len);
+}
+
+static int cb_recv(void *user, uint8_t *buf, size_t cap)
+{
+    return fifo_get(&((struct link_end *)user)->in, buf, cap);
+}
+
+static int udp_socket(struct sockaddr_in *a)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    socklen_t alen = sizeof *a;
+    memset(a, 0, sizeof *a);
+    a->sin_family = AF_INET;
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || bind(fd, (struct sockaddr *)a, sizeof *a) != 0 ||
+        getsockname(fd, (struct sockaddr *)a, &alen) != 0 || fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
+        tap_diag("setup failed: a UDP socket on 127.0.0.1");
+        _exit(1);
+    }
+    return fd;
+}
+
+static struct link_end *end_new(enum link_kind kind, anydtls_transport **t)
+{
+    struct link_end *e = calloc(1, sizeof *e);
+    if (e == NULL)
+        CHECK(ANYDTLS_E_NOMEM);
+    e->fd = e->relay = -1;
+    if (kind == LINK_CALLBACKS) {
+        CHECK(anydtls_transport_new_callbacks(t, cb_send, cb_recv, e));
+        return e;
+    }
+    struct sockaddr_in a, b;
+    e->fd = udp_socket(&a);
+    e->relay = udp_socket(&b);
+    if (connect(e->fd, (struct sockaddr *)&b, sizeof b) != 0 ||
+        connect(e->relay, (struct sockaddr *)&a, sizeof a) != 0)
+        CHECK(ANYDTLS_E_IO);
+    CHECK(anydtls_transport_new_udp(t, e->fd));
+    return e;
+}
+
+static void end_free(struct link_end *e)
+{
+    if (e == NULL)
+        return;
+    uint8_t scratch[1];
+    while (fifo_get(&e->in, scratch, sizeof scratch) >= 0)
+        ;
+    while (fifo_get(&e->out, scratch, sizeof scratch) >= 0)
+        ;
+    if (e->fd >= 0)
+        close(e->fd);
+    if (e->relay >= 0)
+        close(e->relay);
+    free(e);
+}
+
+/* What side (0 client, 1 server) sent, or a negative code when nothing. */
+static int side_pop(struct link *l, int side, uint8_t *d, size_t cap)
+{
+    struct link_end *e = l->end[side];
+    if (l->kind == LINK_MEMORY)
+        return anydtls_memory_pop(side == 0 ? l->ct : l->st, d, cap);
+    if (l->kind == LINK_CALLBACKS)
+        return fifo_get(&e->out, d, cap);
+    ssize_t n = recv(e->relay, d, cap, 0);
+    return n >= 0 ? (int)n : ANYDTLS_E_WANT_READ;
+}
+
+static void side_push(struct link *l, int side, const uint8_t *d, size_t len)
+{
+    struct link_end *e = l->end[side];
+    if (l->kind == LINK_MEMORY)
+        anydtls_memory_push(side == 0 ? l->ct : l->st, d, len);
+    else if (l->kind == LINK_CALLBACKS)
+        fifo_put(&e->in, d, len);
+    else
+        (void)send(e->relay, d, len, 0); /* lost if it fails, as on a network */
+}
+
 void link_init(struct link *l, anydtls_config *ccfg, anydtls_config *scfg, bool cookie)
 {
     memset(l, 0, sizeof *l);
@@ -225,8 +361,14 @@ void link_init(struct link *l, anydtls_config *ccfg, anydtls_config *scfg, bool 
     l->scfg = scfg;
     l->cookie = cookie;
     l->crc = l->src = ANYDTLS_E_WANT_READ;
-    CHECK(anydtls_transport_new_memory(&l->ct, 0));
-    CHECK(anydtls_transport_new_memory(&l->st, 0));
+    l->kind = link_kind;
+    if (l->kind == LINK_MEMORY) {
+        CHECK(anydtls_transport_new_memory(&l->ct, 0));
+        CHECK(anydtls_transport_new_memory(&l->st, 0));
+    } else {
+        l->end[0] = end_new(l->kind, &l->ct);
+        l->end[1] = end_new(l->kind, &l->st);
+    }
     CHECK(anydtls_session_new(&l->c, ccfg, l->ct));
     if (!cookie)
         CHECK(anydtls_session_new(&l->s, scfg, l->st));
@@ -256,11 +398,11 @@ static void take_off(struct link *l, int dir, const uint8_t *d, size_t len)
 static void land(struct link *l, int dir, const uint8_t *d, size_t len)
 {
     if (dir == 1)
-        anydtls_memory_push(l->ct, d, len);
+        side_push(l, 0, d, len);
     else if (l->s == NULL)
         server_cookie_step(l, d, len);
     else
-        anydtls_memory_push(l->st, d, len);
+        side_push(l, 1, d, len);
 }
 
 static void arrive(struct link *l, int dir, const uint8_t *d, size_t len)
@@ -375,11 +517,11 @@ int link_pump(struct link *l)
 {
     static uint8_t d[65536];
     int moved = 0, n;
-    while ((n = anydtls_memory_pop(l->ct, d, sizeof d)) > 0) {
+    while ((n = side_pop(l, 0, d, sizeof d)) > 0) {
         moved++;
         deliver(l, 0, d, (size_t)n);
     }
-    while ((n = anydtls_memory_pop(l->st, d, sizeof d)) > 0) {
+    while ((n = side_pop(l, 1, d, sizeof d)) > 0) {
         moved++;
         deliver(l, 1, d, (size_t)n);
     }
@@ -518,6 +660,9 @@ void link_free(struct link *l)
     anydtls_session_free(l->s);
     anydtls_transport_free(l->ct);
     anydtls_transport_free(l->st);
+    end_free(l->end[0]);
+    end_free(l->end[1]);
+    l->end[0] = l->end[1] = NULL;
     for (size_t i = 0; i < l->air_n; i++)
         free(l->air[i].d);
     free(l->air);

@@ -59,6 +59,15 @@ typedef enum fate (*link_filter)(void *user, int dir, int n, uint8_t *d, size_t 
  * datagrams with different delays overtake one another. */
 typedef uint32_t (*link_delay)(void *user, int dir);
 
+/* The kind of transport link_init gives the sessions (default memory):
+ * the memory pair, a callbacks transport over the link's own queues, or
+ * connected UDP sockets on 127.0.0.1 through a relay pair.  The link
+ * filters and delays datagrams the same way over each. */
+enum link_kind { LINK_MEMORY = 0, LINK_CALLBACKS = 1, LINK_UDP = 2 };
+extern enum link_kind link_kind;
+extern const char *const link_kind_name[3];
+struct link_end; /* one side's queues or sockets (harness.c) */
+
 /* A datagram in the air: delivered when the clock reaches due. */
 struct airborne {
     double due;
@@ -87,6 +96,8 @@ struct link {
     size_t held_len[2];
     int hvr_sent;    /* HelloVerifyRequests the server answered with */
     int crc, src;    /* last handshake results */
+    enum link_kind kind;     /* of ct and st */
+    struct link_end *end[2]; /* callbacks and UDP: client's, server's */
 };
 
 /* Create transports and the client session (and the server session unless

@@ -9,6 +9,9 @@ void tap_plan(int n);
 /* "NAME VERSION": the flavour and the version of the TLS library loaded,
  * as every line names them. */
 const char *tap_flavour(void);
+/* When set, every result line names it after the flavour (a test program
+ * that runs its suite several ways: "UDP: ..."). */
+extern const char *tap_context;
 /* Report one result; returns cond. */
 int tap_ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Report got == want, printing both (and anydtls_strerror) when they differ. */

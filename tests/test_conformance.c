@@ -275,6 +275,203 @@ static struct outcome malformed_client_hello(void)
     return (struct outcome){NA, rc};
 }
 
+/* ---------------- alerts on handshake failures (issue 12, item 4) ----------------
+ * A handshake the server refuses for what the peer offered ends with a
+ * fatal alert that says why, the same on every flavour (doc/architecture.md,
+ * "Alerts on handshake failures"): protocol_version(70) to a peer offering
+ * only DTLS 1.0, handshake_failure(40) when nothing offered can be served
+ * (a certificate-only client to a PSK-only server).  The peer learns it at
+ * once instead of retransmitting until its budget runs out: the tests
+ * assert the alert the peer receives, not a time. */
+
+#define ALERT_TESTS 8
+
+/* The description of the first plaintext fatal alert in a datagram, or -1. */
+static int alert_in(const uint8_t *d, size_t len)
+{
+    for (size_t at = 0; at + 13 <= len;) {
+        size_t rlen = ((size_t)d[at + 11] << 8) | d[at + 12];
+        if (d[at] == 21 && d[at + 3] == 0 && d[at + 4] == 0 && rlen == 2 && at + 15 <= len &&
+            d[at + 13] == 2)
+            return d[at + 14];
+        at += 13 + rlen;
+    }
+    return -1;
+}
+
+/* What a hand-built ClientHello offers after its cookie: cipher suites,
+ * compression and extensions. */
+struct offer {
+    const uint8_t *tail;
+    size_t len;
+};
+
+/* DTLS 1.0 suites (PSK, ECDHE-ECDSA and RSA with AES-128-CBC-SHA), with
+ * supported_groups and ec_point_formats. */
+static const uint8_t dtls10_tail[] = {
+    0, 6, 0x00, 0x8C, 0xC0, 0x09, 0x00, 0x2F, /* cipher_suites */
+    1, 0,                                     /* compression: null */
+    0, 14,                                    /* extensions */
+    0, 10, 0, 4, 0, 2, 0, 23,                 /* supported_groups: secp256r1 */
+    0, 11, 0, 2, 1, 0,                        /* ec_point_formats: uncompressed */
+};
+
+/* A certificate-only client: ECDHE-ECDSA and ECDHE-RSA with AES-128-GCM,
+ * with supported_groups, ec_point_formats and signature_algorithms. */
+static const uint8_t cert_only_tail[] = {
+    0, 4, 0xC0, 0x2B, 0xC0, 0x2F,       /* cipher_suites */
+    1, 0,                               /* compression: null */
+    0, 24,                              /* extensions */
+    0, 10, 0, 4, 0, 2, 0, 23,           /* supported_groups: secp256r1 */
+    0, 11, 0, 2, 1, 0,                  /* ec_point_formats: uncompressed */
+    0, 13, 0, 6, 0, 4, 4, 3, 4, 1,      /* signature_algorithms: ECDSA, RSA with SHA-256 */
+};
+
+/* A ClientHello of the given version (record and client_version) with the
+ * cookie of a HelloVerifyRequest as message 1, else as message 0. */
+static size_t make_hello(uint8_t *d, uint16_t version, struct offer o, const uint8_t *cookie,
+                         size_t cookie_len)
+{
+    size_t body = 2 + 32 + 1 + 1 + cookie_len + o.len;
+    uint8_t *h = d + 13, *b = h + 12;
+    memset(d, 0, 13 + 12 + body);
+    d[0] = 22;
+    d[1] = (uint8_t)(version >> 8), d[2] = (uint8_t)version;
+    d[10] = cookie != NULL; /* record sequence number */
+    d[11] = (uint8_t)((12 + body) >> 8), d[12] = (uint8_t)(12 + body);
+    h[0] = 1; /* client_hello */
+    h[2] = h[10] = (uint8_t)(body >> 8);
+    h[3] = h[11] = (uint8_t)body;
+    h[5] = cookie != NULL; /* message_seq */
+    b[0] = (uint8_t)(version >> 8), b[1] = (uint8_t)version;
+    for (int i = 0; i < 32; i++)
+        b[2 + i] = (uint8_t)(i * 37 + 11);
+    b[34] = 0; /* session_id */
+    b[35] = (uint8_t)cookie_len;
+    if (cookie_len > 0)
+        memcpy(b + 36, cookie, cookie_len);
+    memcpy(b + 36 + cookie_len, o.tail, o.len);
+    return 13 + 12 + body;
+}
+
+struct refusal {
+    int code;  /* the server session's code */
+    int alert; /* what it sent the peer, -1 nothing */
+};
+
+/* A hand-built ClientHello through the cookie exchange to a server
+ * session: the session's code and the alert it answers with. */
+static struct refusal hello_to(anydtls_config *scfg, uint16_t version, struct offer o)
+{
+    struct refusal r = {ANYDTLS_E_BACKEND, -1};
+    anydtls_transport *t;
+    anydtls_session *s = NULL;
+    anydtls_addr peer;
+    anydtls_prestate ps;
+    uint8_t d[2048], reply[ANYDTLS_HVR_MAX];
+    size_t rlen = 0;
+    CHECK(anydtls_addr_from_string(&peer, "127.0.0.1", 40001));
+    CHECK(anydtls_transport_new_memory(&t, 0));
+    size_t len = make_hello(d, version, o, NULL, 0);
+    int rc = anydtls_cookie_check(scfg, d, len, &peer, reply, sizeof reply, &rlen, &ps);
+    if (rc != ANYDTLS_COOKIE_SEND_HVR || rlen < 28 || reply[27] == 0 || 28u + reply[27] > rlen) {
+        tap_diag("ClientHello: no HelloVerifyRequest (%d)", rc);
+        goto done;
+    }
+    len = make_hello(d, version, o, reply + 28, reply[27]);
+    rc = anydtls_cookie_check(scfg, d, len, &peer, reply, sizeof reply, &rlen, &ps);
+    if (rc != ANYDTLS_COOKIE_VERIFIED) {
+        tap_diag("ClientHello: the cookie did not verify (%d)", rc);
+        goto done;
+    }
+    CHECK(anydtls_session_accept(&s, scfg, t, &ps));
+    r.code = anydtls_handshake(s);
+    int n;
+    while ((n = anydtls_memory_pop(t, d, sizeof d)) > 0)
+        if (r.alert < 0)
+            r.alert = alert_in(d, (size_t)n);
+    if (r.code != ANYDTLS_E_HANDSHAKE)
+        tap_diag("ClientHello: server %s (%s)", code_name(r.code), anydtls_error_detail(s));
+done:
+    anydtls_session_free(s);
+    anydtls_transport_free(t);
+    anydtls_config_free(scfg);
+    return r;
+}
+
+static const char *alert_name(int alert)
+{
+    switch (alert) {
+    case -1:
+        return "none";
+    case 40:
+        return "handshake_failure(40)";
+    case 70:
+        return "protocol_version(70)";
+    default:
+        return "another alert";
+    }
+}
+
+static void alert_row(FILE *out, const char *scenario, const char *side, const char *what)
+{
+    if (out != NULL)
+        fprintf(out, "%s | %s | %s\n", scenario, side, what);
+}
+
+static void refusal_scenario(FILE *out, const char *name, anydtls_config *scfg, uint16_t version,
+                             struct offer o, int want)
+{
+    struct refusal r = hello_to(scfg, version, o);
+    is(r.code, ANYDTLS_E_HANDSHAKE, "%s: the server session fails with ANYDTLS_E_HANDSHAKE", name);
+    is(r.alert, want, "%s: the server answers %s (got %s)", name, alert_name(want),
+       alert_name(r.alert));
+    alert_row(out, name, "server", code_name(r.code));
+    alert_row(out, name, "alert to the peer", alert_name(r.alert));
+}
+
+/* Two anydtls peers that cannot agree: whichever side finds out first
+ * (the server, or a client that offered suites it cannot use) tells the
+ * other, which fails at once with ANYDTLS_E_ALERT. */
+static void cert_client_psk_server(FILE *out)
+{
+    static const char name[] = "certificate-only client to a PSK-only server";
+    struct link l;
+    anydtls_config *ccfg = client_cert_config("ca.pem", "localhost");
+    anydtls_config *scfg = server_psk_config();
+    link_init(&l, ccfg, scfg, true);
+    link_handshake(&l);
+    bool server_told = l.src == ANYDTLS_E_HANDSHAKE && l.crc == ANYDTLS_E_ALERT;
+    bool client_told = l.crc == ANYDTLS_E_HANDSHAKE && l.src == ANYDTLS_E_ALERT;
+    anydtls_session *told = server_told ? l.c : l.s;
+    ok(server_told || client_told,
+       "%s: one side fails with ANYDTLS_E_HANDSHAKE, the other with ANYDTLS_E_ALERT "
+       "(client %s, server %s)",
+       name, code_name(l.crc), code_name(l.src));
+    int alert = told != NULL ? anydtls_alert(told) : -1;
+    is(alert, 40, "%s: the side told reads handshake_failure(40) (got %s)", name,
+       alert_name(alert));
+    alert_row(out, name, "the side that fails",
+              server_told || client_told ? code_name(ANYDTLS_E_HANDSHAKE) : "neither");
+    alert_row(out, name, "the side told", alert_name(alert));
+    link_free(&l);
+    anydtls_config_free(ccfg);
+    anydtls_config_free(scfg);
+}
+
+static void test_failure_alerts(FILE *out)
+{
+    static const struct offer dtls10 = {dtls10_tail, sizeof dtls10_tail};
+    static const struct offer cert_only = {cert_only_tail, sizeof cert_only_tail};
+    refusal_scenario(out, "DTLS 1.0 ClientHello to a PSK server", server_psk_config(), 0xFEFF,
+                     dtls10, 70);
+    refusal_scenario(out, "DTLS 1.0 ClientHello to a certificate server",
+                     server_cert_config("server.pem", "server.key"), 0xFEFF, dtls10, 70);
+    refusal_scenario(out, "certificate-only ClientHello to a PSK-only server", server_psk_config(),
+                     0xFEFD, cert_only, 40);
+    cert_client_psk_server(out);
+}
+
 /* ---------------- the table ---------------- */
 
 static const struct scenario {
@@ -329,7 +526,7 @@ int main(void)
     /* The memory link's timers on the virtual clock: a loaded machine
      * cannot make a retransmission fire early (vclock.h). */
     vclock_start();
-    int planned = 2;
+    int planned = 2 + ALERT_TESTS;
     for (size_t i = 0; i < N_SCENARIOS; i++)
         planned += (table[i].want.client != NA) + (table[i].want.server != NA);
     tap_plan(planned);
@@ -342,6 +539,7 @@ int main(void)
         check_side(out, &table[i], "client", got.client, table[i].want.client);
         check_side(out, &table[i], "server", got.server, table[i].want.server);
     }
+    test_failure_alerts(out);
     /* Timeouts of 20, 40, ... 640 ms: the budget ends at the sixth expiry,
      * never sooner.  The backend may fold a late retransmission into the
      * next one on a slow run (valgrind), so the count is an upper bound. */

@@ -425,6 +425,30 @@ static void b_bare_finished(struct dgrams *g, struct target *t)
     add_fragment(g, t, HT_FINISHED, 12, 0, 0, 12);
 }
 
+/* Issue 12, item 1: two records that each start with a fragment continuing
+ * the run of expected messages and go on with one far ahead (so each is
+ * refused whole), then a complete forged message right after the two the
+ * refused records began.  A filter that counted the refused records'
+ * first fragments would let the forged message through, and a library
+ * that keeps it discards application data for ever (the CVE-2016-2179
+ * class). */
+static void b_refused_run(struct dgrams *g, struct target *t)
+{
+    for (uint16_t i = 0; i < 2; i++) {
+        uint8_t *d = add_record(g, CT_HANDSHAKE, DTLS12, 0, t->seq++, 2 * (HS_HDR + 10));
+        uint16_t seqs[2] = {(uint16_t)(t->next + i), (uint16_t)(t->next + 9)};
+        for (int f = 0; f < 2; f++) {
+            uint8_t *h = d + REC_HDR + f * (HS_HDR + 10);
+            h[0] = f == 0 && i == 0 ? t->next_type : HT_CERTIFICATE;
+            put_be(h + 1, 100, 3);
+            put_be(h + 4, seqs[f], 2);
+            put_be(h + 6, 0, 3);
+            put_be(h + 9, 10, 3);
+        }
+    }
+    add_fragment(g, t, HT_CERTIFICATE, 200, (uint16_t)(t->next + 2), 0, 200);
+}
+
 typedef void (*build_fn)(struct dgrams *g, struct target *t);
 
 #define P_BEFORE (1u << BEFORE)
@@ -470,6 +494,8 @@ static const struct hcase cases[] = {
     {"CVE-2016-2181", "garbage with sequence 2^48-2 first", b_huge_seq, P_ALL, false},
     {"CVE-2020-24585", "plaintext epoch-0 application data", b_plain_appdata, P_ALL, false},
     {"bare-finished", "a Finished as the first message", b_bare_finished, P_BEFORE, false},
+    {"refused-run", "2 refused records, then a forged next-but-one message", b_refused_run,
+     P_DURING | P_AFTER, true},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
@@ -512,7 +538,7 @@ static const struct deviation deviations[] = {
     {"wolfssl", "CVE-2026-33846b", P_BEFORE | P_DURING, S_BOTH, ANYDTLS_E_HANDSHAKE},
     /* A malformed ClientHello as a server session's first message (no
      * cookie exchange in front: anydtls_cookie_check drops both): OpenSSL
-     * answers decode_error, GnuTLS fails silently; wolfSSL's own stateless
+     * answers decode_error, the GnuTLS driver handshake_failure; wolfSSL's own stateless
      * exchange answers a 33-byte session id with a HelloVerifyRequest. */
     {"openssl", "ClientHello cookie 256 bytes", P_BEFORE, S_SERVER, ANYDTLS_E_HANDSHAKE},
     {"openssl", "ClientHello session id 33 bytes", P_BEFORE, S_SERVER, ANYDTLS_E_HANDSHAKE},
