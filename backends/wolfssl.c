@@ -86,6 +86,7 @@ struct wolf_session {
     size_t rx_len, rx_at;
     size_t rx_need;       /* a record longer than wolfSSL's read: its length */
     bool rx_split;        /* hand the next long record over in pieces */
+    uint8_t rx_tries;     /* ways tried to give wolfSSL room for it */
     size_t rx_split_end;  /* the end of the record going in pieces */
     bool mtu_raised;
     bool hello_bare;      /* the verified ClientHello has no extensions block */
@@ -447,6 +448,7 @@ static int io_recv(WOLFSSL *ssl, char *buf, int len, void *ctx)
         ws->rx_len = (size_t)rc;
         ws->rx_at = 0;
         ws->rx_split = false;
+        ws->rx_tries = 0;
     }
     size_t n = piece(ws, ws->rx_split ? ws->rx_split_end : 0, (size_t)len);
     if (n == 0 && !ws->rx_split) {
@@ -459,6 +461,7 @@ static int io_recv(WOLFSSL *ssl, char *buf, int len, void *ctx)
     }
     memcpy(buf, ws->rx + ws->rx_at, n);
     ws->rx_at += n;
+    ws->rx_tries = 0;
     if (ws->rx_at >= ws->rx_split_end)
         ws->rx_split = false;
     restore_mtu(s);
@@ -946,19 +949,24 @@ static int map_result(anydtls_session *s, int ret)
  * record over, before anything is sent); else the record goes in pieces,
  * which wolfSSL reassembles (ROOM_AGAIN). */
 enum room { ROOM_NONE, ROOM_AGAIN, ROOM_PEEK };
+/* Calls of wolfSSL per driver call: two per long record (room, then
+ * pieces), for a few long records in one datagram. */
+#define ROOM_CALLS 16
 
-static enum room make_room(anydtls_session *s, int tries)
+static enum room make_room(anydtls_session *s)
 {
     struct wolf_session *ws = WSES(s);
     size_t need = ws->rx_need;
     ws->rx_need = 0;
-    if (need == 0 || tries >= 2)
+    if (need == 0 || ws->rx_tries >= 2)
         return ROOM_NONE;
+    bool first = ws->rx_tries++ == 0;
+    (void)first; /* not needed where records can only go in pieces */
 #ifdef ROOM_BY_READ_SIZE
-    if (tries == 0)
+    if (first)
         return ROOM_PEEK;
 #elif defined(WOLFSSL_DTLS_MTU)
-    if (tries == 0 && need <= 16384 + 500 &&
+    if (first && need <= 16384 + 500 &&
         wolfSSL_dtls_set_mtu(ws->ssl, (unsigned short)(need - 500)) == WOLFSSL_SUCCESS) {
         ws->mtu_raised = true;
         return ROOM_AGAIN;
@@ -985,9 +993,9 @@ static int handshake_step(anydtls_session *s)
 {
     WOLFSSL *ssl = WSES(s)->ssl;
     int r = s->cfg->role == ANYDTLS_CLIENT ? wolfSSL_connect(ssl) : wolfSSL_accept(ssl);
-    for (int tries = 0; r != WOLFSSL_SUCCESS && !s->failed; tries++) {
+    for (int i = 0; i < ROOM_CALLS && r != WOLFSSL_SUCCESS && !s->failed; i++) {
         size_t need = WSES(s)->rx_need;
-        enum room how = make_room(s, tries);
+        enum room how = make_room(s);
         if (how == ROOM_NONE)
             break;
         if (how == ROOM_AGAIN) {
@@ -1000,6 +1008,7 @@ static int handshake_step(anydtls_session *s)
         if (wolfSSL_is_init_finished(ssl))
             r = WOLFSSL_SUCCESS;
     }
+    restore_mtu(s); /* in case wolfSSL failed before it read */
     return r;
 }
 
@@ -1026,15 +1035,16 @@ static int wolf_read(anydtls_session *s, uint8_t *buf, size_t cap)
 {
     WOLFSSL *ssl = WSES(s)->ssl;
     int r = wolfSSL_read(ssl, buf, (int)cap);
-    for (int tries = 0; r <= 0 && !s->failed; tries++) {
+    for (int i = 0; i < ROOM_CALLS && r <= 0 && !s->failed; i++) {
         size_t need = WSES(s)->rx_need;
-        enum room how = make_room(s, tries);
+        enum room how = make_room(s);
         if (how == ROOM_NONE)
             break;
         if (how == ROOM_PEEK && (r = peek_with_room(s, need)) <= 0)
             continue;
         r = wolfSSL_read(ssl, buf, (int)cap);
     }
+    restore_mtu(s);
     if (s->failed)
         return s->fail_code;
     return r > 0 ? r : map_result(s, r);
