@@ -22,12 +22,23 @@
 #include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/wolfcrypt/hmac.h>
 #include <wolfssl/wolfcrypt/random.h>
+#include <wolfssl/wolfcrypt/sha256.h>
+#include <wolfssl/version.h>
 
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* Before 5.6.4 wolfSSL reads a datagram in one call of the larger of 1400
+ * bytes (MAX_MTU) and the size of the last wolfSSL_read/peek + 500; from
+ * 5.6.4 (wolfSSL PR 6841) of the MTU set + 500, or 1900 without
+ * WOLFSSL_DTLS_MTU.  Datagrams up to ANYDTLS_MAX_DATAGRAM are legal. */
+#if LIBWOLFSSL_VERSION_HEX < 0x05006004
+#define ROOM_BY_READ_SIZE 1
+#endif
 
 struct wolf_config {
     WOLFSSL_CTX *ctx;
@@ -39,18 +50,38 @@ struct wolf_config {
  * its handshake is done and never resends the flight itself. */
 #define FLIGHT_MAX 256
 
+/* The epoch-0 handshake fragments of the peer's last flight, as SHA-256
+ * digests of their bytes from the handshake header on (record headers
+ * differ in a retransmission, fragments do not): only a datagram that
+ * repeats one of them is the peer's retransmission. */
+#define PEER_FRAGS 8
+
 struct wolf_session {
     WOLFSSL *ssl;
     bool io_error;
     bool write_blocked;
     bool psk_unknown;
-    int16_t sent_fatal; /* the fatal alert wolfSSL sent in plaintext, -1 none */
+    bool alert_out;      /* wolfSSL sent an alert record (any epoch) */
+    int16_t sent_fatal;  /* the fatal alert wolfSSL sent, -1 none */
     uint16_t flight_len; /* bytes in flight: 2-byte length + datagram, ... */
     bool flight_overflow;
     bool offered_ticket; /* a client resuming, until the ServerHello */
     uint8_t offered_id_len;
     uint8_t offered_id[32]; /* the session id it offered with the ticket */
     uint8_t flight[FLIGHT_MAX];
+    bool sent_since_peer; /* we sent since the peer's last handshake datagram */
+    uint8_t n_peer_frags;
+    uint8_t peer_frags[PEER_FRAGS][WC_SHA256_DIGEST_SIZE];
+    uint64_t resent_ms;   /* when our flight was last sent again, 0 never */
+    /* The datagram being handed to wolfSSL (see io_recv). */
+    uint8_t *rx;
+    size_t rx_len, rx_at;
+    size_t rx_need;       /* a record longer than wolfSSL's read: its length */
+    bool rx_split;        /* hand the next long record over in pieces */
+    uint8_t rx_tries;     /* ways tried to give wolfSSL room for it */
+    size_t rx_split_end;  /* the end of the record going in pieces */
+    bool mtu_raised;
+    bool hello_bare;      /* the verified ClientHello has no extensions block */
 };
 
 #define WCFG(cfg) ((struct wolf_config *)(cfg)->native)
@@ -142,9 +173,22 @@ static void flight_add(struct wolf_session *ws, const uint8_t *d, size_t n)
     ws->flight_len = (uint16_t)(ws->flight_len + 2 + n);
 }
 
+static uint64_t clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Our last flight again, at most once per initial retransmission timeout:
+ * the peer retransmits no faster, a replayer gets no more. */
 static void flight_resend(anydtls_session *s)
 {
     struct wolf_session *ws = WSES(s);
+    uint64_t now = clock_ms();
+    if (ws->resent_ms != 0 && now - ws->resent_ms < s->cfg->timeout_initial_ms)
+        return;
+    ws->resent_ms = now;
     for (size_t i = 0; !ws->flight_overflow && i + 2 <= ws->flight_len;) {
         size_t n = ((size_t)ws->flight[i] << 8) | ws->flight[i + 1];
         (void)anydtls_session_send(s, ws->flight + i + 2, n);
@@ -152,11 +196,62 @@ static void flight_resend(anydtls_session *s)
     }
 }
 
-/* An epoch-0 handshake record after our handshake: the peer did not get
- * our last flight and sends its own again. */
-static bool is_peer_retransmission(const uint8_t *p, size_t n)
+/* The records of a datagram (whole: common/io.c handed over only those). */
+#define FOR_RECORDS(at, p, n)                                                                      \
+    for (size_t at = 0; at + 13 <= (n); at += 13 + (((size_t)(p)[at + 11] << 8) | (p)[at + 12]))
+
+static bool is_plain_handshake(const uint8_t *r)
 {
-    return n >= 13 && p[0] == 22 && p[3] == 0 && p[4] == 0;
+    return r[0] == 22 && (r[3] | r[4]) == 0 && (((size_t)r[11] << 8) | r[12]) >= 12;
+}
+
+static void fragment_digest(const uint8_t *r, uint8_t out[WC_SHA256_DIGEST_SIZE])
+{
+    if (wc_Sha256Hash(r + 13, ((word32)r[11] << 8) | r[12], out) != 0)
+        memset(out, 0, WC_SHA256_DIGEST_SIZE); /* matches nothing a peer sends */
+}
+
+/* During the handshake: the epoch-0 handshake fragments the peer sends,
+ * from the first datagram after one of ours on (its latest flight). */
+static void note_peer_flight(struct wolf_session *ws, const uint8_t *p, size_t n)
+{
+    FOR_RECORDS(at, p, n)
+    {
+        if (!is_plain_handshake(p + at))
+            continue;
+        if (ws->sent_since_peer) {
+            ws->n_peer_frags = 0;
+            ws->sent_since_peer = false;
+        }
+        if (ws->n_peer_frags == PEER_FRAGS) {
+            memmove(ws->peer_frags[0], ws->peer_frags[1], sizeof ws->peer_frags[0] * (PEER_FRAGS - 1));
+            ws->n_peer_frags--;
+        }
+        fragment_digest(p + at, ws->peer_frags[ws->n_peer_frags++]);
+    }
+}
+
+/* After our handshake: a datagram with an epoch-0 handshake record is
+ * never for wolfSSL (it would drop it).  *genuine: one of its fragments
+ * repeats the peer's last flight, which the peer sends again because our
+ * last flight was lost.  Anything else is forged or stale: answering it
+ * would reflect our flight to whatever address the datagram claims. */
+static bool is_handshake_repeat(const struct wolf_session *ws, const uint8_t *p, size_t n,
+                                bool *genuine)
+{
+    bool repeat = false;
+    uint8_t d[WC_SHA256_DIGEST_SIZE];
+    *genuine = false;
+    FOR_RECORDS(at, p, n)
+    {
+        if (!is_plain_handshake(p + at))
+            continue;
+        repeat = true;
+        fragment_digest(p + at, d);
+        for (unsigned i = 0; i < ws->n_peer_frags && !*genuine; i++)
+            *genuine = memcmp(d, ws->peer_frags[i], sizeof d) == 0;
+    }
+    return repeat;
 }
 
 /* The last flight starts with a ChangeCipherSpec and goes on in epoch 1;
@@ -195,16 +290,19 @@ static int io_send(WOLFSSL *ssl, char *buf, int len, void *ctx)
      * latter, whatever the release. */
     uint8_t version_alert[15];
     int rule = anydtls_failure_alert(s, ANYDTLS_E_HANDSHAKE);
-    if (plain_alert && p[13] == 2 && !s->established && s->peer_hello_version == 0xFEFF &&
-        p[14] != rule) {
+    if (len == (int)sizeof version_alert && plain_alert && p[13] == 2 && !s->established &&
+        s->peer_hello_version == 0xFEFF && p[14] != rule) {
         memcpy(version_alert, p, sizeof version_alert);
         version_alert[14] = (uint8_t)rule;
         p = version_alert;
     }
     if (plain_alert && p[13] == 2)
         WSES(s)->sent_fatal = p[14];
-    if (!s->established)
+    WSES(s)->alert_out |= len >= 13 && p[0] == 21;
+    if (!s->established) {
         flight_note(WSES(s), p, (size_t)len);
+        WSES(s)->sent_since_peer = true;
+    }
     int rc = anydtls_session_send(s, p, (size_t)len);
     WSES(s)->write_blocked = rc == ANYDTLS_E_WANT_WRITE;
     return io_result(s, rc, WOLFSSL_CBIO_ERR_WANT_WRITE);
@@ -273,27 +371,106 @@ static void check_ticket_taken(struct wolf_session *ws, const uint8_t *p, size_t
         (void)wolfSSL_set_SessionTicket(ws->ssl, NULL, 0);
 }
 
+/* The next datagram into ws->rx: its length, or an anydtls code.  After
+ * the handshake, the peer's retransmissions of its last flight are
+ * answered with ours here and not handed on, nor is any other epoch-0
+ * handshake record while our flight is kept. */
+static int next_datagram(anydtls_session *s)
+{
+    struct wolf_session *ws = WSES(s);
+    int rc;
+    bool genuine;
+    while ((rc = anydtls_session_recv(s, ws->rx, ANYDTLS_MAX_DATAGRAM)) > 0) {
+        if (ws->offered_ticket)
+            check_ticket_taken(ws, ws->rx, (size_t)rc);
+        if (!s->established) {
+            note_peer_flight(ws, ws->rx, (size_t)rc);
+            break;
+        }
+        if (ws->flight_len == 0)
+            break;
+        if (!is_handshake_repeat(ws, ws->rx, (size_t)rc, &genuine)) {
+            if (ws->rx[0] == 23)
+                ws->flight_len = 0; /* application data: the peer has our flight */
+            break;
+        }
+        if (genuine)
+            flight_resend(s);
+    }
+    return rc;
+}
+
+static size_t record_len(const uint8_t *r)
+{
+    return 13 + (((size_t)r[11] << 8) | r[12]);
+}
+
+/* How much of what is left of ws->rx wolfSSL gets in a read of cap bytes:
+ * the rest of a record handed over in pieces, else whole records, else
+ * nothing (0) when the next record alone is longer than cap. */
+static size_t piece(const struct wolf_session *ws, size_t split_end, size_t cap)
+{
+    size_t at = ws->rx_at, n = 0;
+    if (at < split_end)
+        return split_end - at < cap ? split_end - at : cap;
+    while (at + 13 <= ws->rx_len && n + record_len(ws->rx + at) <= cap) {
+        n += record_len(ws->rx + at);
+        at += record_len(ws->rx + at);
+    }
+    return n;
+}
+
+#if !defined(ROOM_BY_READ_SIZE) && defined(WOLFSSL_DTLS_MTU)
+static void restore_mtu(anydtls_session *s)
+{
+    if (WSES(s)->mtu_raised)
+        (void)wolfSSL_dtls_set_mtu(WSES(s)->ssl, (unsigned short)s->mtu);
+    WSES(s)->mtu_raised = false;
+}
+#else
+static void restore_mtu(anydtls_session *s)
+{
+    (void)s;
+}
+#endif
+
+/* wolfSSL reads a datagram with one call of its size, which may be
+ * shorter than what a peer legally sends (see make_room): the datagram is
+ * read whole here and handed over in whole records; a record longer than
+ * the call makes the call say "would block" with rx_need set, and the
+ * driver calls wolfSSL again with room for it. */
 static int io_recv(WOLFSSL *ssl, char *buf, int len, void *ctx)
 {
     (void)ssl;
     anydtls_session *s = ctx;
     struct wolf_session *ws = WSES(s);
-    int rc;
-    /* A retransmission of the peer's last flight is answered with ours and
-     * not handed to wolfSSL: read on. */
-    while ((rc = anydtls_session_recv(s, (uint8_t *)buf, (size_t)len)) > 0) {
-        if (ws->offered_ticket)
-            check_ticket_taken(ws, (const uint8_t *)buf, (size_t)rc);
-        if (!s->established || ws->flight_len == 0)
-            break;
-        if (!is_peer_retransmission((const uint8_t *)buf, (size_t)rc)) {
-            if (((const uint8_t *)buf)[0] == 23)
-                ws->flight_len = 0; /* application data: the client has our flight */
-            break;
-        }
-        flight_resend(s);
+    if (len <= 0)
+        return WOLFSSL_CBIO_ERR_WANT_READ;
+    if (ws->rx_at >= ws->rx_len) {
+        int rc = next_datagram(s);
+        if (rc < 0)
+            return io_result(s, rc, WOLFSSL_CBIO_ERR_WANT_READ);
+        ws->rx_len = (size_t)rc;
+        ws->rx_at = 0;
+        ws->rx_split = false;
+        ws->rx_tries = 0;
     }
-    return io_result(s, rc, WOLFSSL_CBIO_ERR_WANT_READ);
+    size_t n = piece(ws, ws->rx_split ? ws->rx_split_end : 0, (size_t)len);
+    if (n == 0 && !ws->rx_split) {
+        ws->rx_need = record_len(ws->rx + ws->rx_at);
+        return WOLFSSL_CBIO_ERR_WANT_READ;
+    }
+    if (n == 0) { /* the record that must go in pieces starts here */
+        ws->rx_split_end = ws->rx_at + record_len(ws->rx + ws->rx_at);
+        n = piece(ws, ws->rx_split_end, (size_t)len);
+    }
+    memcpy(buf, ws->rx + ws->rx_at, n);
+    ws->rx_at += n;
+    ws->rx_tries = 0;
+    if (ws->rx_at >= ws->rx_split_end)
+        ws->rx_split = false;
+    restore_mtu(s);
+    return (int)n;
 }
 
 /* ---------------- PSK callbacks ---------------- */
@@ -629,6 +806,7 @@ static void wolf_session_free(anydtls_session *s)
         return;
     if (ws->ssl != NULL)
         wolfSSL_free(ws->ssl);
+    free(ws->rx);
     free(ws);
     s->native = NULL;
 }
@@ -674,6 +852,31 @@ static int setup_prestate(anydtls_session *s, WOLFSSL *ssl, const anydtls_presta
     return wolfSSL_dtls_set_peer(ssl, peer, sizeof peer);
 }
 
+/* A ClientHello (one record, one whole fragment: the cookie check verified
+ * it) that ends after its compression methods: legal (RFC 5246, 7.4.1.2),
+ * but wolfSSL before 5.6 fails it as "malformed buffer input" and tells
+ * the client nothing (its stateless parser wants the extensions length). */
+static bool hello_without_extensions(const uint8_t *p, size_t n)
+{
+    size_t at = 13 + 12 + 2 + 32, end;
+    if (n < at + 1 || p[0] != 22 || p[13] != 1)
+        return false;
+    end = 13 + 12 + (((size_t)p[14] << 16) | ((size_t)p[15] << 8) | p[16]);
+    if (end > n)
+        return false;
+    at += 1 + p[at]; /* session id */
+    if (at >= end)
+        return false;
+    at += 1 + p[at]; /* cookie */
+    if (at + 2 > end)
+        return false;
+    at += 2 + (((size_t)p[at] << 8) | p[at + 1]); /* cipher suites */
+    if (at >= end)
+        return false;
+    at += 1 + p[at]; /* compression methods */
+    return at == end;
+}
+
 static int wolf_session_new(anydtls_session *s, const anydtls_prestate *ps)
 {
     struct wolf_session *ws = calloc(1, sizeof *ws);
@@ -681,7 +884,9 @@ static int wolf_session_new(anydtls_session *s, const anydtls_prestate *ps)
         return ANYDTLS_E_NOMEM;
     s->native = ws;
     ws->sent_fatal = -1;
-    ws->ssl = wolfSSL_new(WCFG(s->cfg)->ctx);
+    ws->hello_bare = ps != NULL && hello_without_extensions(ps->hello, ps->hello_len);
+    ws->rx = malloc(ANYDTLS_MAX_DATAGRAM);
+    ws->ssl = ws->rx != NULL ? wolfSSL_new(WCFG(s->cfg)->ctx) : NULL;
     int r = ws->ssl != NULL ? WOLFSSL_SUCCESS : MEMORY_E;
     if (r == WOLFSSL_SUCCESS)
         r = wolfSSL_set_ex_data(ws->ssl, 0, s);
@@ -745,13 +950,42 @@ static int failure_code(anydtls_session *s, int err)
     }
 }
 
+/* Whether wolfSSL sent a fatal alert, in plaintext or encrypted: it may
+ * then wait on (5.7 after a malformed ClientHello, 5.5 after a record it
+ * could not read), but its peer has given up. */
+static bool fatal_sent(anydtls_session *s)
+{
+    struct wolf_session *ws = WSES(s);
+    WOLFSSL_ALERT_HISTORY h;
+    if (ws->sent_fatal < 0 && ws->alert_out &&
+        wolfSSL_get_alert_history(ws->ssl, &h) == WOLFSSL_SUCCESS && h.last_tx.level == alert_fatal)
+        ws->sent_fatal = (int16_t)h.last_tx.code;
+    return ws->sent_fatal >= 0;
+}
+
+static int fail_after_alert(anydtls_session *s)
+{
+    char msg[64];
+    snprintf(msg, sizeof msg, "wolfSSL sent a fatal alert (%d)", WSES(s)->sent_fatal);
+    return anydtls_session_fail(s, s->established ? ANYDTLS_E_BACKEND : ANYDTLS_E_HANDSHAKE,
+                                WSES(s)->sent_fatal, msg);
+}
+
 /* Map the result of a wolfSSL I/O call. */
 static int map_result(anydtls_session *s, int ret)
 {
     struct wolf_session *ws = WSES(s);
     int err = wolfSSL_get_error(ws->ssl, ret);
+    if ((err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE) && fatal_sent(s))
+        return fail_after_alert(s);
     if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE)
         return ws->write_blocked ? ANYDTLS_E_WANT_WRITE : ANYDTLS_E_WANT_READ;
+    if (err == BUFFER_ERROR && ws->hello_bare && !s->established) {
+        anydtls_send_plain_alert(s, 40 /* handshake_failure */);
+        return anydtls_session_fail(s, ANYDTLS_E_HANDSHAKE, err,
+                                    "wolfSSL before 5.6 cannot take a ClientHello "
+                                    "without extensions");
+    }
     if (err == WOLFSSL_ERROR_ZERO_RETURN || err == ZERO_RETURN)
         return ANYDTLS_E_CLOSED;
     char msg[120];
@@ -772,11 +1006,83 @@ static int map_result(anydtls_session *s, int ret)
     return anydtls_session_fail(s, code, err, msg);
 }
 
+/* io_recv found wolfSSL's read shorter than the next record (rx_need):
+ * give it room and say how to call again.  Before 5.6.4 a read's size sets
+ * it (ROOM_PEEK: call wolfSSL_peek with that size); from 5.6.4 the MTU
+ * does, up to 16384 (raised here, restored as soon as io_recv handed the
+ * record over, before anything is sent); else the record goes in pieces,
+ * which wolfSSL reassembles (ROOM_AGAIN). */
+enum room { ROOM_NONE, ROOM_AGAIN, ROOM_PEEK };
+/* Calls of wolfSSL per driver call: two per long record (room, then
+ * pieces), for a few long records in one datagram. */
+#define ROOM_CALLS 16
+
+static enum room make_room(anydtls_session *s)
+{
+    struct wolf_session *ws = WSES(s);
+    size_t need = ws->rx_need;
+    ws->rx_need = 0;
+    if (need == 0 || ws->rx_tries >= 2)
+        return ROOM_NONE;
+    bool first = ws->rx_tries++ == 0;
+    (void)first; /* not needed where records can only go in pieces */
+#ifdef ROOM_BY_READ_SIZE
+    if (first)
+        return ROOM_PEEK;
+#elif defined(WOLFSSL_DTLS_MTU)
+    if (first && need <= 16384 + 500 &&
+        wolfSSL_dtls_set_mtu(ws->ssl, (unsigned short)(need - 500)) == WOLFSSL_SUCCESS) {
+        ws->mtu_raised = true;
+        return ROOM_AGAIN;
+    }
+#endif
+    ws->rx_split = true;
+    ws->rx_split_end = 0;
+    return ROOM_AGAIN;
+}
+
+/* wolfSSL_peek with room for need bytes: what a read of that size does. */
+static int peek_with_room(anydtls_session *s, size_t need)
+{
+    uint8_t *scratch = malloc(need);
+    if (scratch == NULL)
+        return anydtls_session_fail(s, ANYDTLS_E_NOMEM, MEMORY_E, "out of memory");
+    int r = wolfSSL_peek(WSES(s)->ssl, scratch, (int)need);
+    anydtls_wipe(scratch, need);
+    free(scratch);
+    return r;
+}
+
+static int handshake_step(anydtls_session *s)
+{
+    WOLFSSL *ssl = WSES(s)->ssl;
+    int r = s->cfg->role == ANYDTLS_CLIENT ? wolfSSL_connect(ssl) : wolfSSL_accept(ssl);
+    for (int i = 0; i < ROOM_CALLS && r != WOLFSSL_SUCCESS && !s->failed; i++) {
+        size_t need = WSES(s)->rx_need;
+        enum room how = make_room(s);
+        if (how == ROOM_NONE)
+            break;
+        if (how == ROOM_AGAIN) {
+            r = s->cfg->role == ANYDTLS_CLIENT ? wolfSSL_connect(ssl) : wolfSSL_accept(ssl);
+            continue;
+        }
+        /* wolfSSL_peek runs the handshake, and once it is done reads on
+         * (keeping what it read for wolfSSL_read). */
+        r = peek_with_room(s, need);
+        if (wolfSSL_is_init_finished(ssl))
+            r = WOLFSSL_SUCCESS;
+    }
+    restore_mtu(s); /* in case wolfSSL failed before it read */
+    return r;
+}
+
 static int wolf_handshake(anydtls_session *s)
 {
     note_thread();
     WOLFSSL *ssl = WSES(s)->ssl;
-    int r = s->cfg->role == ANYDTLS_CLIENT ? wolfSSL_connect(ssl) : wolfSSL_accept(ssl);
+    int r = handshake_step(s);
+    if (s->failed)
+        return s->fail_code;
     if (r == WOLFSSL_SUCCESS) {
         anydtls_timer_stop(s);
         const char *id = s->cfg->role == ANYDTLS_SERVER ? wolfSSL_get_psk_identity(ssl) : NULL;
@@ -784,12 +1090,6 @@ static int wolf_handshake(anydtls_session *s)
         return ANYDTLS_OK;
     }
     int code = map_result(s, r);
-    /* wolfSSL 5.7 answers some malformed messages (a ClientHello cookie
-     * over 255 bytes) with a fatal alert and waits on; its peer has given
-     * up, so the session fails as on the other backends and releases. */
-    if ((code == ANYDTLS_E_WANT_READ || code == ANYDTLS_E_WANT_WRITE) && WSES(s)->sent_fatal >= 0)
-        return anydtls_session_fail(s, ANYDTLS_E_HANDSHAKE, WSES(s)->sent_fatal,
-                                    "wolfSSL sent a fatal alert");
     if (code == ANYDTLS_E_WANT_READ || code == ANYDTLS_E_WANT_WRITE)
         anydtls_timer_arm(s);
     return code;
@@ -797,7 +1097,20 @@ static int wolf_handshake(anydtls_session *s)
 
 static int wolf_read(anydtls_session *s, uint8_t *buf, size_t cap)
 {
-    int r = wolfSSL_read(WSES(s)->ssl, buf, (int)cap);
+    WOLFSSL *ssl = WSES(s)->ssl;
+    int r = wolfSSL_read(ssl, buf, (int)cap);
+    for (int i = 0; i < ROOM_CALLS && r <= 0 && !s->failed; i++) {
+        size_t need = WSES(s)->rx_need;
+        enum room how = make_room(s);
+        if (how == ROOM_NONE)
+            break;
+        if (how == ROOM_PEEK && (r = peek_with_room(s, need)) <= 0)
+            continue;
+        r = wolfSSL_read(ssl, buf, (int)cap);
+    }
+    restore_mtu(s);
+    if (s->failed)
+        return s->fail_code;
     return r > 0 ? r : map_result(s, r);
 }
 

@@ -1218,14 +1218,339 @@ static void test_foreign_cookies(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* Issue 12: large datagrams, reflection, a ClientHello without         */
+/* extensions                                                           */
+/* ------------------------------------------------------------------ */
+
+#define BIG_TESTS 3
+#define REFLECT_TESTS 4
+#define BARE_TESTS 2
+
+static bool plain_handshake(const uint8_t *r)
+{
+    return r[0] == CT_HANDSHAKE && get_be(r + 3, 2) == 0;
+}
+
+/* Append the records of d to out: an epoch-0 handshake record right after
+ * another one joins it (one record may carry several handshake fragments:
+ * RFC 6347, 4.2.3), so that a flight's handshake messages make one long
+ * record, as from a peer at a large MTU.  *last: where out's last record
+ * starts. */
+static size_t append_records(uint8_t *out, size_t len, size_t *last, const uint8_t *d, size_t n)
+{
+    for (size_t at = 0; at + REC_HDR <= n;) {
+        size_t body = (size_t)get_be(d + at + 11, 2);
+        uint8_t *prev = out + *last;
+        if (len > 0 && plain_handshake(prev) && plain_handshake(d + at) &&
+            get_be(prev + 11, 2) + body <= 16384) {
+            memcpy(out + len, d + at + REC_HDR, body);
+            put_be(prev + 11, get_be(prev + 11, 2) + body, 2);
+            len += body;
+        } else {
+            *last = len;
+            memcpy(out + len, d + at, REC_HDR + body);
+            len += REC_HDR + body;
+        }
+        at += REC_HDR + body;
+    }
+    return len;
+}
+
+/* Datagrams a side sent, joined into datagrams of up to cap bytes (records
+ * may share a datagram: RFC 6347, 4.1.1), pushed to the other side; the
+ * length of the longest record and datagram it made. */
+static size_t coalesce(anydtls_transport *from, anydtls_transport *to, size_t cap,
+                       size_t *longest_record)
+{
+    static uint8_t d[ANYDTLS_MTU_MAX], out[ANYDTLS_MTU_MAX];
+    size_t len = 0, largest = 0, last = 0;
+    int n;
+    while ((n = anydtls_memory_pop(from, d, sizeof d)) > 0) {
+        if (len > 0 && len + (size_t)n > cap) {
+            anydtls_memory_push(to, out, len);
+            largest = len > largest ? len : largest;
+            len = 0;
+        }
+        len = append_records(out, len, &last, d, (size_t)n);
+        for (size_t at = 0; at + REC_HDR <= len; at += REC_HDR + (size_t)get_be(out + at + 11, 2))
+            if (REC_HDR + get_be(out + at + 11, 2) > *longest_record)
+                *longest_record = REC_HDR + (size_t)get_be(out + at + 11, 2);
+    }
+    if (len > 0)
+        anydtls_memory_push(to, out, len);
+    return len > largest ? len : largest;
+}
+
+/* A handshake with client certificates as a peer at an MTU of 4000 sends
+ * it: each flight joined into datagrams of up to 4000 bytes (the
+ * certificate flights are larger than 1400).  wolfSSL 5.5 read 1400 bytes
+ * of a datagram and dropped it, 5.7 read MTU + 500. */
+/* A leaf and, to make the flights long, its CA three times over. */
+static void chain_pem(const char *leaf, char **pem, size_t *len)
+{
+    size_t a, b;
+    char *l = slurp(pki(leaf), &a), *c = slurp(pki("ca.pem"), &b);
+    *pem = malloc(a + 3 * b + 1);
+    if (l == NULL || c == NULL || *pem == NULL) {
+        tap_diag("cannot read the PKI");
+        _exit(1);
+    }
+    memcpy(*pem, l, a);
+    for (int i = 0; i < 3; i++)
+        memcpy(*pem + a + i * b, c, b);
+    *len = a + 3 * b;
+    free(l);
+    free(c);
+}
+
+static void set_long_chain(anydtls_config *cfg, const char *leaf, const char *key)
+{
+    char *chain, *k;
+    size_t clen, klen;
+    chain_pem(leaf, &chain, &clen);
+    k = slurp(pki(key), &klen);
+    CHECK(anydtls_config_set_cert_mem(cfg, chain, clen, k, klen));
+    free(chain);
+    free(k);
+}
+
+static void test_big_datagrams(void)
+{
+    anydtls_config *c = client_cert_config("ca.pem", "localhost");
+    anydtls_config *sv;
+    CHECK(anydtls_config_new(&sv, ANYDTLS_SERVER));
+    fast_timers(sv);
+    set_long_chain(sv, "server.pem", "server.key");
+    set_long_chain(c, "client.pem", "client.key");
+    CHECK(anydtls_config_set_ca_file(sv, pki("ca.pem")));
+    /* The server at the default MTU (1400): what a peer at 4000 sends
+     * must be read whatever our own MTU is.  A client that can be set to
+     * 4000 sends records that long too. */
+    if (HAS_CAP(ANYDTLS_CAP_MTU))
+        CHECK(anydtls_config_set_mtu(c, 4000));
+    struct link l;
+    link_init(&l, c, sv, false);
+    size_t largest[2] = {0, 0}, record[2] = {0, 0};
+    uint32_t ms;
+    for (int round = 0; round < 2000 && (pending(l.crc) || pending(l.src)); round++) {
+        if (pending(l.crc))
+            l.crc = anydtls_handshake(l.c);
+        if (pending(l.src))
+            l.src = anydtls_handshake(l.s);
+        size_t a = coalesce(l.ct, l.st, 4000, &record[0]);
+        size_t b = coalesce(l.st, l.ct, 4000, &record[1]);
+        largest[0] = a > largest[0] ? a : largest[0];
+        largest[1] = b > largest[1] ? b : largest[1];
+        if (a + b > 0)
+            continue;
+        if (l.crc == ANYDTLS_OK || l.src == ANYDTLS_OK) {
+            uint8_t scratch[64]; /* the established side answers retransmissions */
+            (void)anydtls_read(l.crc == ANYDTLS_OK ? l.c : l.s, scratch, sizeof scratch);
+        }
+        anydtls_session *ss[2] = {l.c, l.s};
+        int *rcs[2] = {&l.crc, &l.src};
+        vclock_advance_ms(10);
+        for (int i = 0; i < 2; i++)
+            if (pending(*rcs[i]) && anydtls_get_timeout(ss[i], &ms) == 1 && ms == 0) {
+                int rc = anydtls_handle_timeout(ss[i]);
+                if (rc < 0)
+                    *rcs[i] = rc;
+            }
+    }
+    table("client certificates, flights in 4000-byte datagrams", "during", "both",
+          code_name(l.src));
+    ok(l.crc == ANYDTLS_OK && l.src == ANYDTLS_OK,
+       "4000-byte datagrams, client certificate: both established (client %s, server %s)",
+       code_name(l.crc), code_name(l.src));
+    if (strcmp(anydtls_backend_name(), "gnutls") == 0 && largest[0] <= 1400)
+        tap_skip("gnutls: sends a certificate of its chain once, its flights stay short",
+                 "4000-byte datagrams: the flights went in datagrams and records over 1400 bytes");
+    else
+        ok(largest[0] > 1400 && largest[1] > 1400 && record[0] > 1400 && record[1] > 1400,
+           "4000-byte datagrams: the flights went in datagrams (%zu, %zu) and records (%zu, %zu) "
+           "over 1400 bytes",
+           largest[0], largest[1], record[0], record[1]);
+    ok(l.crc == ANYDTLS_OK && l.src == ANYDTLS_OK && link_transfer(&l, true, "big one") &&
+           link_transfer(&l, false, "and back"),
+       "4000-byte datagrams: data flows both ways");
+    link_free(&l);
+    anydtls_config_free(c);
+    anydtls_config_free(sv);
+}
+
+/* The server's last flight: dropped once (so the client retransmits its
+ * own, genuinely), counted. */
+struct last_flight_watch {
+    int server_ccs;   /* server datagrams carrying a ChangeCipherSpec */
+    bool dropped;
+};
+
+static bool has_ccs(const uint8_t *d, size_t len)
+{
+    for (size_t at = 0; at + REC_HDR <= len; at += REC_HDR + (size_t)get_be(d + at + 11, 2))
+        if (d[at] == CT_CCS)
+            return true;
+    return false;
+}
+
+static enum fate drop_server_last_once(void *user, int dir, int n, uint8_t *d, size_t len)
+{
+    (void)n;
+    struct last_flight_watch *w = user;
+    if (dir != 1 || !has_ccs(d, len))
+        return DELIVER;
+    w->server_ccs++;
+    if (w->dropped)
+        return DELIVER;
+    w->dropped = true;
+    return DROP;
+}
+
+/* Bytes a side sends in answer to a datagram pushed to it, after a read. */
+static size_t answer_bytes(anydtls_session *s, anydtls_transport *t, const uint8_t *d, size_t n)
+{
+    uint8_t buf[ANYDTLS_MTU_MAX];
+    size_t total = 0;
+    int got;
+    anydtls_memory_push(t, d, n);
+    (void)anydtls_read(s, buf, sizeof buf);
+    while ((got = anydtls_memory_pop(t, buf, sizeof buf)) > 0)
+        total += (size_t)got;
+    return total;
+}
+
+/* wolfSSL's driver answered any epoch-0 handshake record after the
+ * handshake with its whole last flight (a 25-byte datagram drew ~256
+ * bytes, to whatever address it claimed to come from). */
+static void test_reflection(void)
+{
+    struct link l;
+    struct last_flight_watch w = {0, false};
+    link_init(&l, ccfg, scfg, true);
+    l.filter = drop_server_last_once;
+    l.filter_user = &w;
+    bool up = link_handshake(&l);
+    ok(up && w.server_ccs >= 2,
+       "reflection: the server's last flight lost once, the client's genuine retransmission "
+       "got it again (%d sent)", w.server_ccs);
+    link_pump(&l);
+    struct target t = {SERVER, AFTER, 0, 0, 0, 40};
+    G.n = 0;
+    /* 25 bytes: an empty ClientKeyExchange; then a ClientHello and a
+     * Certificate fragment, and a ChangeCipherSpec next to one. */
+    add_fragment(&G, &t, HT_CLIENT_KEY_EXCHANGE, 0, 2, 0, 0);
+    add_fragment(&G, &t, HT_CLIENT_HELLO, 60, 1, 0, 60);
+    add_fragment(&G, &t, HT_CERTIFICATE, 300, 3, 0, 100);
+    size_t forged = 0, to_client = 0;
+    for (int i = 0; i < G.n; i++) {
+        forged += answer_bytes(l.s, l.st, G.d[i], G.len[i]);
+        to_client += answer_bytes(l.c, l.ct, G.d[i], G.len[i]);
+    }
+    char what[64];
+    snprintf(what, sizeof what, "%zu bytes sent back", forged + to_client);
+    table("forged epoch-0 handshake records", "after", "both", what);
+    is((int)forged, 0, "reflection: forged epoch-0 handshake records to the server draw nothing");
+    is((int)to_client, 0, "reflection: and to the client neither");
+    ok(link_transfer(&l, true, "still there") && link_transfer(&l, false, "and back"),
+       "reflection: the session carries data afterwards");
+    link_free(&l);
+}
+
+/* The captured ClientHello (hello) with cookie: its extensions block cut
+ * off, the lengths fixed.  Returns the new length. */
+static size_t without_extensions(uint8_t *d, size_t len)
+{
+    uint8_t *b = d + REC_HDR + HS_HDR;
+    size_t at = 34;
+    at += 1 + b[at];                        /* session id */
+    at += 1 + b[at];                        /* cookie */
+    at += 2 + (size_t)get_be(b + at, 2); /* cipher suites */
+    at += 1 + b[at];                        /* compression methods */
+    if (REC_HDR + HS_HDR + at > len)
+        return 0;
+    put_be(d + 11, HS_HDR + at, 2);
+    put_be(d + REC_HDR + 1, at, 3);
+    put_be(d + REC_HDR + 9, at, 3);
+    return REC_HDR + HS_HDR + at;
+}
+
+/* A verified ClientHello without an extensions block (legal: RFC 5246,
+ * 7.4.1.2) to a server session: answered with a ServerHello, or, when no
+ * suite can be had without extensions, a fatal handshake_failure and
+ * ANYDTLS_E_HANDSHAKE; never silence (wolfSSL 5.5 failed it as malformed
+ * and told the client nothing). */
+static void bare_hello(anydtls_config *cfg, const char *what)
+{
+    uint8_t d[2048], reply[ANYDTLS_HVR_MAX], out[4096];
+    size_t rlen = 0;
+    anydtls_prestate ps;
+    size_t len = without_extensions(memcpy(d, hello, hello_len), hello_len);
+    int rc = len > 0 ? check_hello(cfg, d, len, &peer_a, reply, &rlen) : ANYDTLS_E_BAD_RECORD;
+    if (rc == ANYDTLS_COOKIE_SEND_HVR) {
+        len = hello_variant(d, hello[REC_HDR + HS_HDR + 34], reply + 28, ANYDTLS_COOKIE_LEN,
+                            ANYDTLS_COOKIE_LEN);
+        memcpy(d + REC_HDR + HS_HDR + 35, hello + REC_HDR + HS_HDR + 35,
+               hello[REC_HDR + HS_HDR + 34]);
+        len = without_extensions(d, len);
+        put_be(d + 5, 1, 6);           /* a client's second ClientHello: record 1, */
+        put_be(d + REC_HDR + 4, 1, 2); /* message_seq 1 */
+        rc = anydtls_cookie_check(cfg, d, len, &peer_a, reply, sizeof reply, &rlen, &ps);
+    }
+    const char *answer = "nothing";
+    int code = rc;
+    bool fatal_alert = false;
+    if (rc == ANYDTLS_COOKIE_VERIFIED) {
+        anydtls_transport *t;
+        anydtls_session *s;
+        CHECK(anydtls_transport_new_memory(&t, 0));
+        CHECK(anydtls_session_accept(&s, cfg, t, &ps));
+        code = anydtls_handshake(s);
+        if (!pending(code))
+            tap_diag("%s: %s", what, anydtls_error_detail(s));
+        int n = anydtls_memory_pop(t, out, sizeof out);
+        answer = n < REC_HDR + 2 ? "nothing"
+                 : out[0] == CT_HANDSHAKE && out[REC_HDR] == HT_SERVER_HELLO ? "a ServerHello"
+                 : out[0] == CT_ALERT && out[REC_HDR] == 2 && out[REC_HDR + 1] == 40
+                     ? "handshake_failure"
+                     : "something else";
+        /* What follows: a server that fails after its ServerHello must
+         * say so (OpenSSL 3.0 picks ECDHE-PSK without a shared group, and
+         * fails its ServerKeyExchange). */
+        for (int m = n; m >= REC_HDR + 2; m = anydtls_memory_pop(t, out, sizeof out))
+            for (size_t at = 0; at + REC_HDR + 2 <= (size_t)m;
+                 at += REC_HDR + (size_t)get_be(out + at + 11, 2))
+                fatal_alert |= out[at] == CT_ALERT && out[at + REC_HDR] == 2;
+        anydtls_session_free(s);
+        anydtls_transport_free(t);
+    }
+    table("ClientHello without extensions", "first message", what, answer);
+    ok((strcmp(answer, "a ServerHello") == 0 && pending(code)) ||
+           (strcmp(answer, "a ServerHello") == 0 && code == ANYDTLS_E_HANDSHAKE && fatal_alert) ||
+           (strcmp(answer, "handshake_failure") == 0 && code == ANYDTLS_E_HANDSHAKE),
+       "ClientHello without extensions, %s: a ServerHello, or handshake_failure and "
+       "ANYDTLS_E_HANDSHAKE; a failure with a fatal alert (%s, %s%s)",
+       what, answer, code_name(code), fatal_alert ? ", fatal alert" : "");
+}
+
+static void test_bare_hellos(void)
+{
+    bare_hello(scfg, "PSK server");
+    anydtls_config *cert = server_cert_config("server.pem", "server.key");
+    bare_hello(cert, "certificate server");
+    anydtls_config_free(cert);
+}
+
+/* ------------------------------------------------------------------ */
 /* main                                                                 */
 /* ------------------------------------------------------------------ */
 
 int main(void)
 {
     bool replay = wanted("replay"), empty = wanted("empty"), hellos = wanted("ClientHello");
+    bool issue12 = wanted("issue12");
     tap_plan(generic_tests() + (replay ? REPLAY_TESTS : 0) + (empty ? EMPTY_TESTS : 0) +
-             (hellos ? HELLO_TESTS : 0));
+             (hellos ? HELLO_TESTS : 0) +
+             (issue12 ? BIG_TESTS + REFLECT_TESTS + BARE_TESTS : 0));
     ccfg = client_psk_config(TEST_PSK_IDENTITY, test_psk_key, sizeof test_psk_key);
     scfg = server_psk_config();
     /* Empty datagrams need real sockets, and real sockets real time. */
@@ -1253,6 +1578,13 @@ int main(void)
         capture_hello();
         test_hellos();
         test_foreign_cookies();
+    }
+    if (issue12) {
+        test_big_datagrams();
+        test_reflection();
+        if (hello_len == 0)
+            capture_hello();
+        test_bare_hellos();
     }
     if (measuring)
         tap_diag("largest heap growth over a clean handshake: %lld bytes", worst_growth);
