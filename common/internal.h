@@ -182,8 +182,10 @@ void anydtls_wipe(void *p, size_t n);
 void anydtls_bytes_clear(struct anydtls_bytes *b);
 int anydtls_bytes_set(struct anydtls_bytes *b, const void *data, size_t len);
 int anydtls_strdup_into(char **dst, const char *src);
-/* Record a failure on the session: keeps native code and message, returns code. */
-int anydtls_session_fail(anydtls_session *s, int code, long native, const char *msg);
+/* Record a failure on the session: keeps native code and message, returns
+ * code.  Once the session failed, neither changes again: they describe the
+ * code that failed it.  Exported for tests/test_args.c. */
+ANYDTLS_API int anydtls_session_fail(anydtls_session *s, int code, long native, const char *msg);
 void anydtls_set_detail(char *dst, size_t cap, const char *msg);
 /* A server's PSK identity as the library reports it once the handshake is
  * done: a resumed session never called the lookup that records it.  Kept
