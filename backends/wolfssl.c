@@ -838,16 +838,14 @@ static int setup_peer_name(anydtls_session *s, WOLFSSL *ssl)
 }
 
 /* A server session for a verified ClientHello: wolfSSL checks the cookie
- * again with the key that verified it and the same peer bytes. */
+ * again with the secret that verified it (the front re-verified the
+ * prestate and kept it) and the same peer bytes. */
 static int setup_prestate(anydtls_session *s, WOLFSSL *ssl, const anydtls_prestate *ps)
 {
-    const uint8_t *key = anydtls_cookie_key_of(s->cfg, ps);
     uint8_t peer[ANYDTLS_PEER_ENC_LEN];
-    if (key == NULL)
-        return BAD_FUNC_ARG; /* the key that verified is gone: rotated twice */
     anydtls_cookie_peer_bytes(&ps->peer, peer);
     /* This one returns 0 on success. */
-    if (wolfSSL_DTLS_SetCookieSecret(ssl, key, (word32)s->cfg->cookie.len) != 0)
+    if (wolfSSL_DTLS_SetCookieSecret(ssl, s->cookie_secret, sizeof s->cookie_secret) != 0)
         return MEMORY_E;
     return wolfSSL_dtls_set_peer(ssl, peer, sizeof peer);
 }

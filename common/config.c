@@ -18,6 +18,7 @@ int anydtls_config_new(anydtls_config **out, anydtls_role role)
     cfg->timeout_max_ms = 60000;
     cfg->mtu = ANYDTLS_MTU_DEFAULT;
     cfg->cookie.len = ANYDTLS_COOKIE_KEY_DEFAULT;
+    cfg->cookie_lifetime_s = ANYDTLS_COOKIE_LIFETIME_DEFAULT;
     *out = cfg;
     return ANYDTLS_OK;
 }
@@ -69,6 +70,13 @@ static int need_cap(unsigned cap)
     return (anydtls_backend_driver.caps & cap) ? ANYDTLS_OK : ANYDTLS_E_UNSUPPORTED;
 }
 
+/* PEM in memory reaches the libraries as int / unsigned lengths: bounded
+ * far below either. */
+static int pem_length_ok(size_t len)
+{
+    return len >= 1 && len <= ANYDTLS_PEM_MAX;
+}
+
 int anydtls_config_set_cert_file(anydtls_config *cfg, const char *chain_path, const char *key_path)
 {
     if (!settable(cfg) || chain_path == NULL || key_path == NULL || !*chain_path || !*key_path)
@@ -94,8 +102,8 @@ fail:
 int anydtls_config_set_cert_mem(anydtls_config *cfg, const char *chain_pem, size_t chain_len,
                                 const char *key_pem, size_t key_len)
 {
-    if (!settable(cfg) || chain_pem == NULL || key_pem == NULL || chain_len == 0 ||
-        key_len == 0)
+    if (!settable(cfg) || chain_pem == NULL || key_pem == NULL || !pem_length_ok(chain_len) ||
+        !pem_length_ok(key_len))
         return ANYDTLS_E_INVALID_ARG;
     int rc = need_cap(ANYDTLS_CAP_CERT);
     struct anydtls_bytes chain = {0}, key = {0};
@@ -129,7 +137,7 @@ int anydtls_config_set_ca_file(anydtls_config *cfg, const char *path)
 
 int anydtls_config_set_ca_mem(anydtls_config *cfg, const char *pem, size_t len)
 {
-    if (!settable(cfg) || pem == NULL || len == 0)
+    if (!settable(cfg) || pem == NULL || !pem_length_ok(len))
         return ANYDTLS_E_INVALID_ARG;
     int rc = need_cap(ANYDTLS_CAP_CERT);
     if (rc == ANYDTLS_OK)
@@ -227,6 +235,17 @@ int anydtls_config_set_cookie_key_length(anydtls_config *cfg, size_t len)
     int rc = need_cap(ANYDTLS_CAP_COOKIE);
     if (rc == ANYDTLS_OK)
         cfg->cookie.len = len;
+    return rc;
+}
+
+int anydtls_config_set_cookie_lifetime(anydtls_config *cfg, unsigned seconds)
+{
+    if (!settable(cfg) || cfg->role != ANYDTLS_SERVER || seconds < ANYDTLS_COOKIE_LIFETIME_MIN ||
+        seconds > ANYDTLS_COOKIE_LIFETIME_MAX)
+        return ANYDTLS_E_INVALID_ARG;
+    int rc = need_cap(ANYDTLS_CAP_COOKIE);
+    if (rc == ANYDTLS_OK)
+        cfg->cookie_lifetime_s = seconds;
     return rc;
 }
 

@@ -12,6 +12,7 @@
 
 #include <netinet/in.h>
 #include <string.h>
+#include <time.h>
 
 #define REC_HDR 13
 #define HS_HDR 12
@@ -203,42 +204,94 @@ int anydtls_cookie_rotate(anydtls_config *cfg)
     return rc;
 }
 
-/* Verify against both keys in constant time; returns 1 verified with
- * *key_index set, 0 not verified, < 0 on a backend failure.  cur receives
- * the cookie of the current key, for the HelloVerifyRequest when the
- * received one does not verify.  The cookie's length is public: a cookie
- * that is not 32 bytes long (the first ClientHello has none) is refused
- * without computing anything but the current key's cookie. */
-static int verify_cookie(const struct anydtls_cookie_keys *k, const uint8_t *peer_enc,
-                         const struct client_hello *ch, uint8_t *key_index,
-                         uint8_t cur[ANYDTLS_COOKIE_LEN])
+/* The time slot a cookie is minted in: the monotonic clock in periods of
+ * the configuration's cookie lifetime.  Read on every check; nothing is
+ * stored, so a built configuration stays read-only. */
+static uint64_t current_slot(const anydtls_config *cfg)
 {
-    int rc = compute_cookie(k->current, k->len, peer_enc, ch, cur);
-    if (rc < 0 || ch->cookie.n != ANYDTLS_COOKIE_LEN)
-        return rc < 0 ? rc : 0;
-    uint8_t prev[ANYDTLS_COOKIE_LEN];
-    rc = compute_cookie(k->previous, k->len, peer_enc, ch, prev);
-    int ok_cur = anydtls_ct_equal(cur, ch->cookie.p, ANYDTLS_COOKIE_LEN);
-    int ok_prev = anydtls_ct_equal(prev, ch->cookie.p, ANYDTLS_COOKIE_LEN) & (int)k->have_previous;
-    anydtls_wipe(prev, sizeof prev);
-    if (rc < 0)
-        return rc;
-    int ok = ok_cur | ok_prev;
-    *key_index = (uint8_t)(ok_cur ^ 1);
-    /* The outcome, and which key verified, are the answer: public now. */
-    anydtls_declassify(&ok, sizeof ok);
-    anydtls_declassify(key_index, sizeof *key_index);
-    return ok;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return ms / ((uint64_t)cfg->cookie_lifetime_s * 1000u);
 }
 
-const uint8_t *anydtls_cookie_key_of(const anydtls_config *cfg, const anydtls_prestate *ps)
+/* The cookie secret of one key in one time slot:
+ * HMAC-SHA256(key, "anydtls cookie slot" || slot, 8 bytes big-endian). */
+static int slot_secret(const uint8_t *key, size_t key_len, uint64_t slot,
+                       uint8_t out[ANYDTLS_COOKIE_SECRET_LEN])
+{
+    static const uint8_t label[] = "anydtls cookie slot";
+    uint8_t be[8];
+    put_uint(be, slot, sizeof be);
+    const struct anydtls_iov iov[] = {{label, sizeof label - 1}, {be, sizeof be}};
+    return anydtls_backend_driver.hmac_sha256(key, key_len, iov, 2, out);
+}
+
+/* The cookie of one candidate (key, slot); its secret is kept in secret. */
+static int candidate_cookie(const uint8_t *key, size_t key_len, uint64_t slot,
+                            const uint8_t *peer_enc, const struct client_hello *ch,
+                            uint8_t secret[ANYDTLS_COOKIE_SECRET_LEN],
+                            uint8_t out[ANYDTLS_COOKIE_LEN])
+{
+    int rc = slot_secret(key, key_len, slot, secret);
+    return rc < 0 ? rc : compute_cookie(secret, ANYDTLS_COOKIE_SECRET_LEN, peer_enc, ch, out);
+}
+
+/* The four candidates: the current key in this slot (0) and the one
+ * before (1), the previous key in this slot (2) and the one before (3). */
+#define CANDIDATES 4
+
+struct verdict {
+    int ok;            /* 1: verified */
+    uint8_t key_index; /* 0: current key, 1: previous */
+    uint8_t secret[ANYDTLS_COOKIE_SECRET_LEN]; /* of the candidate that verified */
+};
+
+/* Verify against every candidate in constant time; returns 1 verified
+ * (filling *v), 0 not verified, < 0 on a backend failure.  cur receives the
+ * cookie of the current key in the current slot, for the HelloVerifyRequest
+ * when the received one does not verify.  The cookie's length is public: a
+ * cookie that is not 32 bytes long (the first ClientHello has none) is
+ * refused without computing anything but that cookie. */
+static int verify_cookie(const anydtls_config *cfg, const uint8_t *peer_enc,
+                         const struct client_hello *ch, struct verdict *v,
+                         uint8_t cur[ANYDTLS_COOKIE_LEN])
 {
     const struct anydtls_cookie_keys *k = &cfg->cookie;
-    if (ps->key_generation == k->generation)
-        return k->current;
-    if (k->have_previous && ps->key_generation + 1 == k->generation)
-        return k->previous;
-    return NULL;
+    uint64_t slot = current_slot(cfg);
+    uint8_t secrets[CANDIDATES][ANYDTLS_COOKIE_SECRET_LEN], mac[ANYDTLS_COOKIE_LEN];
+    int hits[CANDIDATES] = {0};
+    memset(v, 0, sizeof *v);
+    int rc = candidate_cookie(k->current, k->len, slot, peer_enc, ch, secrets[0], cur);
+    if (rc < 0 || ch->cookie.n != ANYDTLS_COOKIE_LEN)
+        goto done;
+    hits[0] = anydtls_ct_equal(cur, ch->cookie.p, ANYDTLS_COOKIE_LEN);
+    for (int i = 1; i < CANDIDATES && rc >= 0; i++) {
+        const uint8_t *key = i < 2 ? k->current : k->previous;
+        rc = candidate_cookie(key, k->len, slot - (uint64_t)(i & 1), peer_enc, ch, secrets[i],
+                              mac);
+        hits[i] = anydtls_ct_equal(mac, ch->cookie.p, ANYDTLS_COOKIE_LEN);
+    }
+    /* No slot before the first one; a previous key only after a rotation. */
+    hits[1] &= (int)(slot > 0);
+    hits[2] &= (int)k->have_previous;
+    hits[3] &= (int)k->have_previous & (int)(slot > 0);
+    int ok = hits[0] | hits[1] | hits[2] | hits[3];
+    /* The outcome, and which candidate verified, are the answer: public now. */
+    anydtls_declassify(&ok, sizeof ok);
+    anydtls_declassify(hits, sizeof hits);
+    for (int i = 0; rc >= 0 && ok && i < CANDIDATES; i++) {
+        if (hits[i]) {
+            v->ok = 1;
+            v->key_index = (uint8_t)(i >= 2);
+            memcpy(v->secret, secrets[i], sizeof v->secret);
+            break;
+        }
+    }
+done:
+    anydtls_wipe(secrets, sizeof secrets);
+    anydtls_wipe(mac, sizeof mac);
+    return rc < 0 ? rc : v->ok;
 }
 
 static void fill_prestate(anydtls_prestate *ps, const uint8_t *dgram, size_t len,
@@ -271,15 +324,45 @@ int anydtls_cookie_check(anydtls_config *cfg, const uint8_t *dgram, size_t len,
     struct client_hello ch;
     if (parse_client_hello(dgram, len, &ch) != 0)
         return ANYDTLS_E_BAD_RECORD;
-    uint8_t peer_enc[ANYDTLS_PEER_ENC_LEN], key_index = 0, cookie[ANYDTLS_COOKIE_LEN];
+    uint8_t peer_enc[ANYDTLS_PEER_ENC_LEN], cookie[ANYDTLS_COOKIE_LEN];
+    struct verdict v;
     anydtls_cookie_peer_bytes(peer, peer_enc);
-    int ok = verify_cookie(&cfg->cookie, peer_enc, &ch, &key_index, cookie);
+    int ok = verify_cookie(cfg, peer_enc, &ch, &v, cookie);
+    anydtls_wipe(v.secret, sizeof v.secret);
     if (ok < 0)
         return ok;
     if (ok) {
-        fill_prestate(prestate, dgram, len, peer, &ch, key_index, cfg->cookie.generation);
+        fill_prestate(prestate, dgram, len, peer, &ch, v.key_index, cfg->cookie.generation);
         return ANYDTLS_COOKIE_VERIFIED;
     }
     *reply_len = build_hvr(&ch, cookie, reply);
     return ANYDTLS_COOKIE_SEND_HVR;
+}
+
+int anydtls_cookie_reverify(const anydtls_config *cfg, const anydtls_prestate *ps,
+                            uint8_t secret[ANYDTLS_COOKIE_SECRET_LEN])
+{
+    struct client_hello ch;
+    if (parse_client_hello(ps->hello, ps->hello_len, &ch) != 0)
+        return ANYDTLS_E_BAD_RECORD;
+    if (ch.cookie.n != ANYDTLS_COOKIE_LEN || ch.record_seq != ps->record_seq ||
+        ch.message_seq != ps->message_seq ||
+        (ps->peer.family != AF_INET && ps->peer.family != AF_INET6))
+        return ANYDTLS_E_INVALID_ARG;
+    uint8_t peer_enc[ANYDTLS_PEER_ENC_LEN], cookie[ANYDTLS_COOKIE_LEN];
+    struct verdict v;
+    anydtls_cookie_peer_bytes(&ps->peer, peer_enc);
+    int ok = verify_cookie(cfg, peer_enc, &ch, &v, cookie);
+    /* The prestate's copy of the cookie is the one in its hello, and its
+     * key generation names the key that verified it. */
+    int same = anydtls_ct_equal(ps->cookie, ch.cookie.p, ANYDTLS_COOKIE_LEN);
+    anydtls_declassify(&same, sizeof same);
+    uint32_t generation = cfg->cookie.generation - v.key_index;
+    int rc = ok < 0 ? ok : ANYDTLS_E_INVALID_ARG;
+    if (ok == 1 && same && ps->key_generation == generation) {
+        memcpy(secret, v.secret, sizeof v.secret);
+        rc = ANYDTLS_OK;
+    }
+    anydtls_wipe(v.secret, sizeof v.secret);
+    return rc;
 }

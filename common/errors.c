@@ -51,7 +51,8 @@ int anydtls_alert_code(int alert)
 
 int anydtls_timeout_code(const anydtls_session *s)
 {
-    return s->psk_used && s->epoch1_seen ? ANYDTLS_E_PSK_KEY : ANYDTLS_E_TIMEOUT;
+    bool finished = s->cfg->role == ANYDTLS_CLIENT ? s->out_encrypted : s->peer_sealed_again;
+    return s->psk_used && finished ? ANYDTLS_E_PSK_KEY : ANYDTLS_E_TIMEOUT;
 }
 
 int anydtls_code_alert(int code)

@@ -26,19 +26,55 @@ unsigned anydtls_backend_caps(void)
     return DRV.caps;
 }
 
+/* One rule for the optional slots: a capability bit implies its slots, so
+ * the front tests the bit alone, and this check (run on every flavour by
+ * tests/test_args.c) walks the vtable once to hold the driver to it. */
+int anydtls_internal_driver_check(const struct anydtls_backend *d)
+{
+    if (d->name == NULL || d->version == NULL || d->config_build == NULL ||
+        d->config_free == NULL || d->session_new == NULL || d->session_free == NULL ||
+        d->handshake == NULL || d->read == NULL || d->write == NULL || d->shutdown == NULL ||
+        d->get_timeout == NULL || d->handle_timeout == NULL || d->max_payload == NULL ||
+        d->cipher == NULL || d->protocol == NULL || d->random == NULL ||
+        d->hmac_sha256 == NULL)
+        return -1;
+    if ((d->caps & ANYDTLS_CAP_MTU) && d->set_mtu == NULL)
+        return (int)ANYDTLS_CAP_MTU;
+    if ((d->caps & ANYDTLS_CAP_EXPORTER) && d->export_keying_material == NULL)
+        return (int)ANYDTLS_CAP_EXPORTER;
+    if ((d->caps & ANYDTLS_CAP_CERT) && d->peer_cert_der == NULL)
+        return (int)ANYDTLS_CAP_CERT;
+    if ((d->caps & ANYDTLS_CAP_RESUMPTION) &&
+        (d->session_save == NULL || d->session_resume == NULL || d->resumed == NULL))
+        return (int)ANYDTLS_CAP_RESUMPTION;
+    return 0;
+}
+
+const struct anydtls_backend *anydtls_internal_driver(void)
+{
+    return &DRV;
+}
+
 static int session_create(anydtls_session **out, anydtls_config *cfg, anydtls_transport *t,
                           const anydtls_prestate *ps)
 {
     int rc = anydtls_config_build(cfg);
     if (rc != ANYDTLS_OK)
         return rc;
-    /* A cookie whose key was rotated out since it verified (twice) is no
+    /* The prestate is the application's: its cookie must verify again
+     * (on every flavour; GnuTLS would take it on trust).  One whose key
+     * was rotated out, or whose time slot passed, since it verified is no
      * longer good: the client must do the exchange again. */
-    if (ps != NULL && anydtls_cookie_key_of(cfg, ps) == NULL)
-        return ANYDTLS_E_INVALID_ARG;
+    uint8_t secret[ANYDTLS_COOKIE_SECRET_LEN] = {0};
+    if (ps != NULL && (rc = anydtls_cookie_reverify(cfg, ps, secret)) != ANYDTLS_OK)
+        return rc;
     anydtls_session *s = calloc(1, sizeof *s);
-    if (s == NULL)
+    if (s == NULL) {
+        anydtls_wipe(secret, sizeof secret);
         return ANYDTLS_E_NOMEM;
+    }
+    memcpy(s->cookie_secret, secret, sizeof secret);
+    anydtls_wipe(secret, sizeof secret);
     s->cfg = cfg;
     s->transport = t;
     s->mtu = cfg->mtu;
@@ -61,6 +97,7 @@ static int session_create(anydtls_session **out, anydtls_config *cfg, anydtls_tr
     return ANYDTLS_OK;
 fail:
     free(s->first_dgram);
+    anydtls_wipe(s, sizeof *s);
     free(s);
     return rc;
 }
@@ -198,9 +235,12 @@ int anydtls_set_mtu(anydtls_session *s, unsigned mtu)
 {
     if (s == NULL || mtu < ANYDTLS_MTU_MIN || mtu > ANYDTLS_MTU_MAX)
         return ANYDTLS_E_INVALID_ARG;
-    if (DRV.set_mtu == NULL || !(DRV.caps & ANYDTLS_CAP_MTU))
+    if (!(DRV.caps & ANYDTLS_CAP_MTU))
         return ANYDTLS_E_UNSUPPORTED;
-    int rc = DRV.set_mtu(s, mtu);
+    int rc = usable(s);
+    if (rc != ANYDTLS_OK)
+        return rc;
+    rc = DRV.set_mtu(s, mtu);
     if (rc == ANYDTLS_OK) {
         s->mtu = mtu;
         s->max_payload = 0; /* recomputed on the next use */
@@ -214,7 +254,7 @@ int anydtls_export_keying_material(anydtls_session *s, uint8_t *out, size_t out_
     if (s == NULL || out == NULL || out_len == 0 || out_len > 1024 || label == NULL ||
         !*label || (context == NULL && context_len != 0) || context_len > 0xFFFF)
         return ANYDTLS_E_INVALID_ARG;
-    if (DRV.export_keying_material == NULL || !(DRV.caps & ANYDTLS_CAP_EXPORTER))
+    if (!(DRV.caps & ANYDTLS_CAP_EXPORTER))
         return ANYDTLS_E_UNSUPPORTED;
     int ready = established(s);
     if (ready != ANYDTLS_OK)
@@ -243,8 +283,9 @@ int anydtls_peer_cert_der(anydtls_session *s, uint8_t *der, size_t cap)
         return ANYDTLS_E_INVALID_ARG;
     if (!(DRV.caps & ANYDTLS_CAP_CERT))
         return ANYDTLS_E_UNSUPPORTED;
-    if (!s->established)
-        return ANYDTLS_E_INVALID_ARG;
+    int ready = established(s);
+    if (ready != ANYDTLS_OK)
+        return ready;
     return DRV.peer_cert_der(s, der, cap);
 }
 
@@ -252,7 +293,7 @@ int anydtls_peer_cert_der(anydtls_session *s, uint8_t *der, size_t cap)
  * consent. */
 static int resumable(const anydtls_session *s)
 {
-    if (!(DRV.caps & ANYDTLS_CAP_RESUMPTION) || DRV.session_save == NULL)
+    if (!(DRV.caps & ANYDTLS_CAP_RESUMPTION))
         return ANYDTLS_E_UNSUPPORTED;
     if (s->cfg->role != ANYDTLS_CLIENT || !s->cfg->resumption)
         return ANYDTLS_E_INVALID_ARG;
@@ -288,7 +329,7 @@ int anydtls_session_resume(anydtls_session *s, const uint8_t *data, size_t len)
 
 int anydtls_session_resumed(const anydtls_session *s)
 {
-    return s != NULL && s->established && DRV.resumed != NULL && DRV.resumed(s);
+    return s != NULL && s->established && (DRV.caps & ANYDTLS_CAP_RESUMPTION) && DRV.resumed(s);
 }
 
 int anydtls_alert(const anydtls_session *s)

@@ -14,6 +14,9 @@
 #include <stdint.h>
 
 #define ANYDTLS_MAX_DATAGRAM 18432 /* 16384 plaintext + 2048 expansion */
+/* The secret a cookie is the HMAC-SHA256 under: one per cookie key and
+ * time slot (common/cookie.c). */
+#define ANYDTLS_COOKIE_SECRET_LEN 32
 
 /* A byte string that is owned (heap) or borrowed. */
 struct anydtls_bytes {
@@ -72,6 +75,7 @@ struct anydtls_config {
     unsigned mtu;
     bool resumption;
     struct anydtls_cookie_keys cookie;
+    uint32_t cookie_lifetime_s; /* period of the cookie time slots */
     void *native; /* backend context (SSL_CTX *, ...) */
     char error[256];
 };
@@ -96,10 +100,15 @@ struct anydtls_session {
     size_t first_len;
     uint8_t cookie[ANYDTLS_COOKIE_LEN];
     bool from_cookie;
+    /* The secret the prestate's cookie verified under (wolfSSL checks the
+     * cookie again with it). */
+    uint8_t cookie_secret[ANYDTLS_COOKIE_SECRET_LEN];
     uint32_t timer_ms;   /* current retransmission timeout, 0 when idle */
     uint64_t deadline;   /* common timer (drivers without their own): 0 none */
     bool psk_used;       /* a PSK was handed to the backend */
-    bool epoch1_seen;    /* an encrypted record crossed during the handshake */
+    bool epoch1_seen;    /* the peer sent an encrypted handshake record (a Finished) */
+    bool peer_sealed_again; /* and another one later: it retransmitted */
+    uint64_t peer_sealed_seq; /* record sequence number of the first one */
     uint16_t peer_epoch; /* highest epoch the peer has sent in */
     int peer_msg_seq;    /* highest handshake message_seq seen in epoch 0 */
     uint64_t out_seq0;   /* next record sequence number of ours in epoch 0 */
@@ -154,6 +163,12 @@ struct anydtls_backend {
 
 /* The one driver linked into this library flavour. */
 extern const struct anydtls_backend anydtls_backend_driver;
+/* Test hooks (exported, not API): the driver, and the check that every
+ * capability bit it claims comes with its slots and every mandatory slot is
+ * there: 0, -1 for a missing mandatory slot, or the capability bit whose
+ * slot is missing (common/front.c). */
+ANYDTLS_API const struct anydtls_backend *anydtls_internal_driver(void);
+ANYDTLS_API int anydtls_internal_driver_check(const struct anydtls_backend *d);
 
 /* ---- helpers (common/util.c) ---- */
 /* Constant time: 1 when a and b are equal over n bytes, else 0. */
@@ -168,8 +183,10 @@ void anydtls_wipe(void *p, size_t n);
 void anydtls_bytes_clear(struct anydtls_bytes *b);
 int anydtls_bytes_set(struct anydtls_bytes *b, const void *data, size_t len);
 int anydtls_strdup_into(char **dst, const char *src);
-/* Record a failure on the session: keeps native code and message, returns code. */
-int anydtls_session_fail(anydtls_session *s, int code, long native, const char *msg);
+/* Record a failure on the session: keeps native code and message, returns
+ * code.  Once the session failed, neither changes again: they describe the
+ * code that failed it.  Exported for tests/test_args.c. */
+ANYDTLS_API int anydtls_session_fail(anydtls_session *s, int code, long native, const char *msg);
 void anydtls_set_detail(char *dst, size_t cap, const char *msg);
 /* A server's PSK identity as the library reports it once the handshake is
  * done: a resumed session never called the lookup that records it.  Kept
@@ -193,9 +210,13 @@ int anydtls_cookie_keys_init(struct anydtls_cookie_keys *k, size_t len);
  * family (4 or 6), 16 address bytes, port (big-endian). */
 #define ANYDTLS_PEER_ENC_LEN 19
 void anydtls_cookie_peer_bytes(const anydtls_addr *peer, uint8_t out[ANYDTLS_PEER_ENC_LEN]);
-/* The key that verified a prestate's cookie, even after a rotation since;
- * NULL when that key is gone (two rotations). */
-const uint8_t *anydtls_cookie_key_of(const anydtls_config *cfg, const anydtls_prestate *ps);
+/* Check a prestate against cfg's keys as anydtls_cookie_check would now:
+ * its hello is a well-formed ClientHello (else BAD_RECORD) carrying
+ * ps->cookie at ps->record_seq / ps->message_seq, and that cookie verifies
+ * for ps->peer under the key ps->key_generation names, in this time slot or
+ * the one before (else INVALID_ARG).  OK with the secret that verified it. */
+int anydtls_cookie_reverify(const anydtls_config *cfg, const anydtls_prestate *ps,
+                            uint8_t secret[ANYDTLS_COOKIE_SECRET_LEN]);
 void anydtls_cookie_keys_wipe(struct anydtls_cookie_keys *k);
 
 /* ---- uniform error mapping (common/errors.c) ---- */
@@ -220,7 +241,10 @@ bool anydtls_note_datagram(anydtls_session *s, const uint8_t *p, size_t n, bool 
 void anydtls_send_plain_alert(anydtls_session *s, int alert);
 /* The code for a handshake whose retransmission budget ran out: a PSK
  * handshake that reached the encrypted Finished but never completed means
- * the keys differ (DTLS drops records that fail authentication silently). */
+ * the keys differ (DTLS drops records that fail authentication silently):
+ * a client that sent its Finished under the PSK; a server whose peer sent
+ * its Finished and retransmitted it (a live peer, not a replay of one
+ * captured flight).  Otherwise TIMEOUT: an unverified peer went away. */
 int anydtls_timeout_code(const anydtls_session *s);
 
 /* ---- timers (common/timer.c) ---- */

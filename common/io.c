@@ -24,6 +24,19 @@ static uint64_t get_uint(const uint8_t *p, size_t n)
     return v;
 }
 
+/* An encrypted handshake record from the peer (its Finished) with record
+ * sequence number seq: a copy is not a retransmission (DTLS numbers every
+ * record afresh), so a replay of one captured flight never counts twice. */
+static void note_sealed_handshake(anydtls_session *s, uint64_t seq)
+{
+    if (!s->epoch1_seen) {
+        s->epoch1_seen = true;
+        s->peer_sealed_seq = seq;
+    } else if (seq > s->peer_sealed_seq) {
+        s->peer_sealed_again = true;
+    }
+}
+
 bool anydtls_note_datagram(anydtls_session *s, const uint8_t *p, size_t n, bool incoming)
 {
     bool progress = false;
@@ -34,8 +47,8 @@ bool anydtls_note_datagram(anydtls_session *s, const uint8_t *p, size_t n, bool 
         uint16_t epoch = (uint16_t)get_uint(p + 3, 2);
         if (len > n - 13)
             break;
-        if (epoch != 0)
-            s->epoch1_seen = true;
+        if (epoch != 0 && incoming && p[0] == CT_HANDSHAKE)
+            note_sealed_handshake(s, get_uint(p + 5, 6));
         if (epoch != 0 && !incoming)
             s->out_encrypted = true;
         if (!incoming && epoch == 0 && get_uint(p + 5, 6) >= s->out_seq0)

@@ -94,10 +94,28 @@ static int would_block(int e)
     return e == EAGAIN || e == EWOULDBLOCK || e == EINTR;
 }
 
+/* An error a connected UDP socket reports for an ICMP message about an
+ * earlier datagram: anyone on the path can forge one, so it never ends a
+ * session; the datagram it concerns is lost, as on the wire. */
+static int icmp_error(int e)
+{
+    return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN;
+}
+
+/* One rule for both directions: an ICMP error is transient. */
 static int udp_send(anydtls_transport *t, const uint8_t *buf, size_t len)
 {
     struct udp_transport *u = (struct udp_transport *)t;
     ssize_t n = send(u->fd, buf, len, 0);
+    /* Reporting the pending error cleared it and sent nothing: send again
+     * once; if that fails the same way the datagram counts as lost (DTLS
+     * retransmits it). */
+    if (n < 0 && icmp_error(errno)) {
+        t->last_errno = errno;
+        n = send(u->fd, buf, len, 0);
+        if (n < 0 && icmp_error(errno))
+            return (int)len;
+    }
     if (n < 0) {
         if (would_block(errno))
             return ANYDTLS_E_WANT_WRITE;
@@ -121,7 +139,7 @@ static int udp_recv(anydtls_transport *t, uint8_t *buf, size_t cap)
         /* An ICMP error from an earlier send on a connected socket: the
          * datagram is lost, as on the wire; report it, keep the session. */
         t->last_errno = errno;
-        return errno == ECONNREFUSED ? ANYDTLS_E_WANT_READ : ANYDTLS_E_IO;
+        return icmp_error(errno) ? ANYDTLS_E_WANT_READ : ANYDTLS_E_IO;
     }
     return (int)n;
 }

@@ -90,11 +90,15 @@ void anydtls_keep_psk_identity(anydtls_session *s, const char *identity, size_t 
 
 int anydtls_session_fail(anydtls_session *s, int code, long native, const char *msg)
 {
+    /* Once failed, the detail and native code describe the failure that
+     * failed the session, the code every later call answers with. */
+    if (s->failed)
+        return code;
     s->native_error = native;
     anydtls_set_detail(s->detail, sizeof s->detail, msg);
     if (code != ANYDTLS_E_WANT_READ && code != ANYDTLS_E_WANT_WRITE &&
         code != ANYDTLS_E_BAD_RECORD && code != ANYDTLS_E_MSG_TOO_BIG &&
-        code != ANYDTLS_E_INVALID_ARG && !s->failed) {
+        code != ANYDTLS_E_INVALID_ARG) {
         s->failed = true;
         s->fail_code = code;
     }

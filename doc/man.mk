@@ -29,6 +29,7 @@ dist_man3_MANS = \
 	doc/man3/anydtls_config_set_cert_file.3 \
 	doc/man3/anydtls_config_set_cert_mem.3 \
 	doc/man3/anydtls_config_set_cookie_key_length.3 \
+	doc/man3/anydtls_config_set_cookie_lifetime.3 \
 	doc/man3/anydtls_config_set_mtu.3 \
 	doc/man3/anydtls_config_set_peer_name.3 \
 	doc/man3/anydtls_config_set_psk.3 \

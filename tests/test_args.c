@@ -2,6 +2,7 @@
  * value returns ANYDTLS_E_INVALID_ARG and changes nothing.  Cookie key
  * lengths 15 and 65 are rejected; 16, 32 and 64 work end to end. */
 #include "harness.h"
+#include "internal.h" /* test hooks: the driver, session_fail */
 
 #include <netinet/in.h>
 #include <stdint.h>
@@ -701,10 +702,98 @@ static void test_free_null(void)
     ok(1, "config_free, transport_free and session_free accept NULL");
 }
 
+/* Item 14: lengths the libraries take as int / unsigned are bounded in
+ * the setters; the huge ones are refused before anything is read. */
+static void test_huge_lengths(void)
+{
+    static const char pem[] = "-----BEGIN CERTIFICATE-----\n";
+    anydtls_config *c;
+    CHECK(anydtls_config_new(&c, ANYDTLS_CLIENT));
+    const size_t huge[] = {(size_t)ANYDTLS_PEM_MAX + 1, (size_t)INT32_MAX + 1,
+                           (size_t)UINT32_MAX + 1, SIZE_MAX};
+    int refused = 0;
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        refused += anydtls_config_set_cert_mem(c, pem, huge[i], pem, 10) == BAD;
+        refused += anydtls_config_set_cert_mem(c, pem, 10, pem, huge[i]) == BAD;
+        refused += anydtls_config_set_ca_mem(c, pem, huge[i]) == BAD;
+    }
+    is(refused, 12, "PEM lengths above ANYDTLS_PEM_MAX (up to SIZE_MAX) are refused");
+    is(anydtls_config_set_ca_mem(c, pem, sizeof pem - 1), ANYDTLS_OK,
+       "a PEM length within the bound is taken");
+    anydtls_config_free(c);
+}
+
+/* Item 11: a capability bit implies its slots; the check walks the vtable. */
+static void test_driver_slots(void)
+{
+    const struct anydtls_backend *d = anydtls_internal_driver();
+    is(anydtls_internal_driver_check(d), 0,
+       "the %s driver: every mandatory slot, and the slots of each capability it claims", d->name);
+    is((int)d->caps, (int)anydtls_backend_caps(), "anydtls_backend_caps is the driver's bits");
+    struct anydtls_backend x;
+    int caught = 0, cases = 0;
+#define SLOT_CASE(cap, field)                                                                  \
+    do {                                                                                       \
+        x = *d;                                                                                \
+        x.caps |= (cap);                                                                       \
+        x.field = NULL;                                                                        \
+        caught += anydtls_internal_driver_check(&x) == (int)(cap);                            \
+        cases++;                                                                               \
+    } while (0)
+    SLOT_CASE(ANYDTLS_CAP_MTU, set_mtu);
+    SLOT_CASE(ANYDTLS_CAP_EXPORTER, export_keying_material);
+    SLOT_CASE(ANYDTLS_CAP_CERT, peer_cert_der);
+    SLOT_CASE(ANYDTLS_CAP_RESUMPTION, session_save);
+    SLOT_CASE(ANYDTLS_CAP_RESUMPTION, session_resume);
+    SLOT_CASE(ANYDTLS_CAP_RESUMPTION, resumed);
+#undef SLOT_CASE
+    is(caught, cases, "a capability bit without one of its slots is caught (%d of %d)", caught,
+       cases);
+    x = *d;
+    x.handshake = NULL;
+    is(anydtls_internal_driver_check(&x), -1, "a missing mandatory slot is caught");
+}
+
+/* Item 12: a failed session answers every call with the code that failed
+ * it, and its detail and native code stay those of that failure. */
+static void test_failed_session(void)
+{
+    anydtls_config *c = client_psk_config("nobody", test_psk_key, sizeof test_psk_key);
+    anydtls_config *sv = server_psk_config();
+    fast_timers(c);
+    fast_timers(sv);
+    struct link l;
+    link_init(&l, c, sv, false);
+    ok(!link_handshake(&l), "failed session: an unknown identity fails the handshake");
+    is(l.crc, ANYDTLS_E_PSK_IDENTITY, "failed session: the client got PSK_IDENTITY");
+    char detail[256];
+    snprintf(detail, sizeof detail, "%s", anydtls_error_detail(l.c));
+    long native = anydtls_error_native(l.c);
+    const int code = l.crc;
+    uint8_t der[64];
+    is(anydtls_peer_cert_der(l.c, der, sizeof der), with_cap(ANYDTLS_CAP_CERT, code),
+       "failed session: peer_cert_der answers with the failure");
+    is(anydtls_set_mtu(l.c, 1000), with_cap(ANYDTLS_CAP_MTU, code),
+       "failed session: set_mtu answers with the failure, the driver is not reached");
+    is(anydtls_handshake(l.c), code, "failed session: handshake answers with the failure");
+    is(anydtls_handle_timeout(l.c), code, "failed session: handle_timeout too");
+    /* A later failure recorded on it (a driver's, on some path) changes
+     * neither the code nor what describes it. */
+    is(anydtls_session_fail(l.c, ANYDTLS_E_IO, 4242, "a later failure"), ANYDTLS_E_IO,
+       "failed session: a later failure returns its own code to its caller");
+    is(anydtls_handshake(l.c), code, "failed session: still answers with the first code");
+    ok(strcmp(anydtls_error_detail(l.c), detail) == 0,
+       "failed session: the detail still describes it (%s)", anydtls_error_detail(l.c));
+    ok(anydtls_error_native(l.c) == native, "failed session: and so does the native code");
+    link_free(&l);
+    anydtls_config_free(c);
+    anydtls_config_free(sv);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
-    tap_plan(274);
+    tap_plan(274 + 2 + 4 + 10);
     test_identity(argv[0]);
     test_config_new();
     test_null_config();
@@ -728,5 +817,8 @@ int main(int argc, char **argv)
     test_transports(scfg);
     anydtls_config_free(scfg);
     test_free_null();
+    test_huge_lengths();
+    test_driver_slots();
+    test_failed_session();
     return tap_done();
 }

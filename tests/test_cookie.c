@@ -279,9 +279,300 @@ static void test_flood(void)
                  "flood: no heap allocation");
 }
 
+
+/* ---- cookie lifetime and replays, on the virtual clock ---- */
+
+/* A fresh client's verified ClientHello for scfg from peer: CH1, our HVR,
+ * CH2.  The client session and its transport are handed back too (free
+ * them), so its second flight can be had. */
+static size_t mint(anydtls_config *cfg, anydtls_config *client_cfg, uint8_t *ch, size_t cap,
+                   anydtls_session **c, anydtls_transport **t)
+{
+    uint8_t first[2048], reply[ANYDTLS_HVR_MAX];
+    size_t rlen;
+    anydtls_prestate ps;
+    CHECK(anydtls_transport_new_memory(t, 0));
+    CHECK(anydtls_session_new(c, client_cfg, *t));
+    anydtls_handshake(*c);
+    int n = anydtls_memory_pop(*t, first, sizeof first);
+    if (n <= 0 || anydtls_cookie_check(cfg, first, (size_t)n, &peer, reply, sizeof reply, &rlen,
+                                       &ps) != ANYDTLS_COOKIE_SEND_HVR)
+        return 0;
+    CHECK(anydtls_memory_push(*t, reply, rlen));
+    anydtls_handshake(*c);
+    n = anydtls_memory_pop(*t, ch, cap);
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* Move the virtual clock to the start of the next period of p seconds:
+ * the cookie slots are the monotonic clock in whole periods. */
+static void to_period_start(unsigned p)
+{
+    uint64_t now = (uint64_t)now_ms(), period = (uint64_t)p * 1000u;
+    vclock_advance_ms((uint32_t)(period - now % period));
+}
+
+static void test_lifetime(void)
+{
+    const unsigned period = 10;
+    anydtls_config *cfg = server_psk_config();
+    is(anydtls_config_set_cookie_lifetime(cfg, period), ANYDTLS_OK, "cookie lifetime 10 s");
+    anydtls_session *c;
+    anydtls_transport *t;
+    uint8_t hello[2048];
+    to_period_start(period);
+    size_t len = mint(cfg, ccfg, hello, sizeof hello, &c, &t);
+    uint8_t reply[ANYDTLS_HVR_MAX];
+    size_t rlen;
+    anydtls_prestate ps;
+#define CHECK_AT(want, ...)                                                                    \
+    is(anydtls_cookie_check(cfg, hello, len, &peer, reply, sizeof reply, &rlen, &ps), want,     \
+       __VA_ARGS__)
+    CHECK_AT(ANYDTLS_COOKIE_VERIFIED, "lifetime: the cookie verifies when issued");
+    vclock_advance_ms(period * 1000 - 1);
+    CHECK_AT(ANYDTLS_COOKIE_VERIFIED, "lifetime: still verifies at the end of its period");
+    vclock_advance_ms(1);
+    CHECK_AT(ANYDTLS_COOKIE_VERIFIED, "lifetime: and in the next period (one period old)");
+    vclock_advance_ms(period * 1000 - 1);
+    CHECK_AT(ANYDTLS_COOKIE_VERIFIED, "lifetime: and at its end (two periods less 1 ms)");
+    vclock_advance_ms(1);
+    CHECK_AT(ANYDTLS_COOKIE_SEND_HVR, "lifetime: expired after two periods: a new HVR");
+    ok(rlen == 60, "lifetime: the HVR is well formed (%zu bytes)", rlen);
+    /* A cookie verified just in time is refused by accept once expired. */
+    anydtls_session_free(c);
+    anydtls_transport_free(t);
+    to_period_start(period);
+    len = mint(cfg, ccfg, hello, sizeof hello, &c, &t);
+    vclock_advance_ms(2 * period * 1000 - 1);
+    CHECK_AT(ANYDTLS_COOKIE_VERIFIED, "lifetime: verified at the last moment");
+    vclock_advance_ms(1);
+    anydtls_transport *st;
+    anydtls_session *s = NULL;
+    CHECK(anydtls_transport_new_memory(&st, 0));
+    is(anydtls_session_accept(&s, cfg, st, &ps), ANYDTLS_E_INVALID_ARG,
+       "lifetime: accept refuses the prestate once its cookie expired");
+#undef CHECK_AT
+    anydtls_session_free(s);
+    anydtls_transport_free(st);
+    anydtls_session_free(c);
+    anydtls_transport_free(t);
+    anydtls_config_free(cfg);
+}
+
+/* Run a server session alone on the virtual clock, dropping all it sends,
+ * until it fails; its code. */
+static int abandon(anydtls_session *s, anydtls_transport *t)
+{
+    uint8_t sink[20000];
+    int rc = ANYDTLS_E_WANT_READ;
+    for (int i = 0; i < 100 && (rc == ANYDTLS_E_WANT_READ || rc == ANYDTLS_E_WANT_WRITE); i++) {
+        rc = anydtls_handshake(s);
+        while (anydtls_memory_pop(t, sink, sizeof sink) > 0)
+            ;
+        uint32_t ms;
+        if (rc != ANYDTLS_E_WANT_READ || anydtls_get_timeout(s, &ms) != 1)
+            continue;
+        vclock_advance_ms(ms + 1);
+        int h = anydtls_handle_timeout(s);
+        if (h < 0)
+            rc = h;
+    }
+    return rc;
+}
+
+/* A client's verified ClientHello replayed (a spoofed source: the reply
+ * goes to the victim, who never answers) makes a session that must end as
+ * a timeout of an unverified peer, not blame the keys; the same with the
+ * client's first encrypted flight replayed after it. */
+/* Shuttle datagrams between the client (transport t) and a server
+ * session (transport st) until both finish; the client's datagrams after
+ * its second ClientHello are kept in flight[] (its second flight). */
+static void complete(anydtls_session *c, anydtls_transport *t, anydtls_session *s,
+                     anydtls_transport *st, uint8_t flight[][2048], size_t *lens, int *n)
+{
+    uint8_t d[2048];
+    int crc = ANYDTLS_E_WANT_READ, src = ANYDTLS_E_WANT_READ, k;
+    *n = 0;
+    for (int i = 0; i < 50 && (crc == ANYDTLS_E_WANT_READ || src == ANYDTLS_E_WANT_READ); i++) {
+        src = anydtls_handshake(s);
+        while ((k = anydtls_memory_pop(st, d, sizeof d)) > 0)
+            anydtls_memory_push(t, d, (size_t)k);
+        crc = anydtls_handshake(c);
+        while ((k = anydtls_memory_pop(t, d, sizeof d)) > 0) {
+            if (*n < 8) {
+                memcpy(flight[*n], d, (size_t)k);
+                lens[(*n)++] = (size_t)k;
+            }
+            anydtls_memory_push(st, d, (size_t)k);
+        }
+    }
+    tap_diag("real handshake: client %s, server %s, %d client datagrams", code_name(crc),
+             code_name(src), *n);
+}
+
+/* A client's verified ClientHello replayed (a spoofed source: the reply
+ * goes to the victim, who never answers) makes a session that must end as
+ * a timeout of an unverified peer, not blame the keys; the same with the
+ * client's encrypted flight replayed after it. */
+static void replay(int with_flight, const char *what)
+{
+    anydtls_config *cfg = server_psk_config();
+    CHECK(anydtls_config_set_timeouts(cfg, 100, 1600));
+    anydtls_session *c, *s = NULL, *s0 = NULL;
+    anydtls_transport *t, *st, *st0;
+    uint8_t hello[2048], reply[ANYDTLS_HVR_MAX], flight[8][2048];
+    size_t rlen, lens[8];
+    int n = 0;
+    anydtls_prestate ps;
+    size_t len = mint(cfg, ccfg, hello, sizeof hello, &c, &t);
+    CHECK(anydtls_transport_new_memory(&st0, 0));
+    CHECK(anydtls_transport_new_memory(&st, 0));
+    CHECK(anydtls_cookie_check(cfg, hello, len, &peer, reply, sizeof reply, &rlen, &ps));
+    CHECK(anydtls_session_accept(&s0, cfg, st0, &ps));
+    complete(c, t, s0, st0, flight, lens, &n);
+    is(anydtls_cookie_check(cfg, hello, len, &peer, reply, sizeof reply, &rlen, &ps),
+       ANYDTLS_COOKIE_VERIFIED, "%s: the captured ClientHello verifies again", what);
+    CHECK(anydtls_session_accept(&s, cfg, st, &ps));
+    anydtls_handshake(s);
+    for (int i = 0; with_flight && i < n; i++)
+        anydtls_memory_push(st, flight[i], lens[i]);
+    int rc = abandon(s, st);
+    is(rc, ANYDTLS_E_TIMEOUT, "%s: the abandoned session ends with TIMEOUT (%s)", what,
+       code_name(rc));
+    anydtls_session_free(s);
+    anydtls_session_free(s0);
+    anydtls_transport_free(st);
+    anydtls_transport_free(st0);
+    anydtls_session_free(c);
+    anydtls_transport_free(t);
+    anydtls_config_free(cfg);
+}
+
+/* The rule still names a live client with another key: it retransmits its
+ * Finished when ours does not come. */
+static void wrong_key(void)
+{
+    static const uint8_t wrong[16] = {9, 9, 9};
+    struct link l;
+    anydtls_config *c = client_psk_config(TEST_PSK_IDENTITY, wrong, sizeof wrong);
+    anydtls_config *s = server_psk_config();
+    fast_timers(c);
+    fast_timers(s);
+    link_init(&l, c, s, true);
+    ok(!link_handshake(&l), "wrong key: the handshake fails");
+    is(l.src, ANYDTLS_E_PSK_KEY, "wrong key: a live client: the server says PSK_KEY (%s)",
+       code_name(l.src));
+    is(l.crc, ANYDTLS_E_PSK_KEY, "wrong key: the client says PSK_KEY (%s)", code_name(l.crc));
+    link_free(&l);
+    anydtls_config_free(c);
+    anydtls_config_free(s);
+}
+
+static void test_replay(void)
+{
+    replay(0, "replayed ClientHello");
+    replay(1, "replayed ClientHello and second flight");
+    wrong_key();
+}
+
+/* Item 13: accept re-verifies the prestate, whatever the application
+ * hands it: a forged or mixed-up one makes no session, sends nothing. */
+static int try_accept(anydtls_config *cfg, const anydtls_prestate *ps, bool *quiet)
+{
+    anydtls_transport *st;
+    anydtls_session *s = NULL;
+    uint8_t d[2048];
+    CHECK(anydtls_transport_new_memory(&st, 0));
+    int rc = anydtls_session_accept(&s, cfg, st, ps);
+    if (rc == ANYDTLS_OK)
+        anydtls_handshake(s);
+    *quiet = rc != ANYDTLS_OK && s == NULL && anydtls_memory_pop(st, d, sizeof d) < 0;
+    anydtls_session_free(s);
+    anydtls_transport_free(st);
+    return rc;
+}
+
+static void test_forged_prestates(void)
+{
+    anydtls_config *cfg = server_psk_config();
+    anydtls_session *c1, *c2;
+    anydtls_transport *t1, *t2;
+    uint8_t h1[2048], h2[2048], copy[2048], reply[ANYDTLS_HVR_MAX];
+    size_t rlen;
+    anydtls_prestate good, other, ps;
+    size_t n1 = mint(cfg, ccfg, h1, sizeof h1, &c1, &t1);
+    anydtls_addr saved = peer;
+    peer.port = 6000; /* the second client is another peer */
+    size_t n2 = mint(cfg, ccfg, h2, sizeof h2, &c2, &t2);
+    anydtls_addr peer2 = peer;
+    peer = saved;
+    CHECK(anydtls_cookie_check(cfg, h1, n1, &peer, reply, sizeof reply, &rlen, &good));
+    is(anydtls_cookie_check(cfg, h2, n2, &peer2, reply, sizeof reply, &rlen, &other),
+       ANYDTLS_COOKIE_VERIFIED, "forged: the second peer's hello verifies for it");
+    bool quiet;
+    is(try_accept(cfg, &good, &quiet), ANYDTLS_OK, "forged: the genuine prestate is accepted");
+    int refused = 0, silent = 0, cases = 0;
+#define FORGED(what, edit)                                                                    \
+    do {                                                                                      \
+        ps = good;                                                                            \
+        edit;                                                                                 \
+        int rc_ = try_accept(cfg, &ps, &quiet);                                              \
+        bool ok_ = rc_ == ANYDTLS_E_INVALID_ARG || rc_ == ANYDTLS_E_BAD_RECORD;              \
+        if (!ok_)                                                                             \
+            tap_diag("forged prestate (%s) accepted: %s", what, code_name(rc_));              \
+        refused += ok_;                                                                       \
+        silent += quiet;                                                                      \
+        cases++;                                                                              \
+    } while (0)
+    FORGED("wrong cookie", ps.cookie[5] ^= 1);
+    FORGED("cookie flipped in the hello too", {
+        memcpy(copy, h1, n1);
+        uint8_t *at = memmem(copy, n1, good.cookie, ANYDTLS_COOKIE_LEN);
+        at[5] ^= 1;
+        ps.hello = copy;
+        ps.cookie[5] ^= 1;
+    });
+    FORGED("another address", ps.peer.addr[3] ^= 1);
+    FORGED("another port", ps.peer.port++);
+    FORGED("the hello of another peer", {
+        ps.hello = h2;
+        ps.hello_len = n2;
+        memcpy(ps.cookie, other.cookie, ANYDTLS_COOKIE_LEN);
+        ps.record_seq = other.record_seq;
+        ps.message_seq = other.message_seq;
+    });
+    FORGED("another peer's prestate with this peer's hello", {
+        ps = other;
+        ps.hello = h1;
+        ps.hello_len = n1;
+    });
+    FORGED("truncated hello", ps.hello_len -= 10);
+    FORGED("hello cut to its record header", ps.hello_len = 13);
+    FORGED("another record sequence number", ps.record_seq++);
+    FORGED("another message_seq", ps.message_seq++);
+    FORGED("a key generation that never was", ps.key_generation += 7);
+    FORGED("made up from nothing", {
+        memset(copy, 0x16, sizeof copy);
+        memset(&ps, 0, sizeof ps);
+        ps.hello = copy;
+        ps.hello_len = 200;
+        ps.peer = peer;
+    });
+#undef FORGED
+    is(refused, cases, "forged: every forged or mixed-up prestate is refused (%d of %d)", refused,
+       cases);
+    is(silent, cases, "forged: no session and nothing sent for any of them");
+    is(try_accept(cfg, &good, &quiet), ANYDTLS_OK, "forged: the genuine one still works after");
+    anydtls_session_free(c1);
+    anydtls_session_free(c2);
+    anydtls_transport_free(t1);
+    anydtls_transport_free(t2);
+    anydtls_config_free(cfg);
+}
+
 int main(void)
 {
-    tap_plan(37);
+    tap_plan(37 + 9 + 4 + 3 + 5);
     setup();
     test_hvr_format();
     test_verify();
@@ -291,6 +582,10 @@ int main(void)
     test_malformed();
     test_no_allocation();
     test_flood();
+    vclock_start();
+    test_lifetime();
+    test_replay();
+    test_forged_prestates();
     anydtls_session_free(client);
     anydtls_transport_free(ct);
     anydtls_config_free(ccfg);

@@ -147,10 +147,79 @@ static void run(const char *host, anydtls_config *ccfg, anydtls_config *scfg, co
     anydtls_config_free(scfg);
 }
 
+/* A port nobody listens on (bound, then closed). */
+static void closed_port(const char *host, struct sockaddr_storage *ss, socklen_t *len)
+{
+    anydtls_addr a;
+    int fd = udp_socket(host, &a);
+    CHECK(anydtls_addr_to_sockaddr(&a, ss, len));
+    close(fd);
+}
+
+/* Leave an ICMP port-unreachable pending on the client's socket, as a
+ * spoofed one would: send to a closed port, wait for the error, connect
+ * back to the server.  The error stays pending until reported. */
+static bool pend_icmp(int fd, const char *host, const struct sockaddr_storage *server,
+                      socklen_t slen)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    closed_port(host, &ss, &len);
+    if (connect(fd, (struct sockaddr *)&ss, len) != 0 || send(fd, "x", 1, 0) != 1)
+        return false;
+    struct pollfd pfd = {fd, 0, 0};
+    bool pending_err = poll(&pfd, 1, 5000) == 1 && (pfd.revents & POLLERR);
+    return connect(fd, (const struct sockaddr *)server, slen) == 0 && pending_err;
+}
+
+/* Item 9: an ICMP error is transient in both directions: on the first
+ * send of the handshake and on a retransmission, the session goes on. */
+static void run_icmp(const char *host)
+{
+    struct udp_pair p;
+    memset(&p, 0, sizeof p);
+    anydtls_config *ccfg = client_psk_config(TEST_PSK_IDENTITY, test_psk_key, sizeof test_psk_key);
+    CHECK(anydtls_config_set_timeouts(ccfg, 100, 6400));
+    p.scfg = server_psk_config();
+    anydtls_addr caddr;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    p.sfd = udp_socket(host, &p.saddr);
+    p.cfd = udp_socket(host, &caddr);
+    CHECK(anydtls_addr_to_sockaddr(&p.saddr, &ss, &len));
+    ok(pend_icmp(p.cfd, host, &ss, len), "icmp %s: a port-unreachable is pending", host);
+    CHECK(anydtls_transport_new_udp(&p.ct, p.cfd));
+    CHECK(anydtls_session_new(&p.c, ccfg, p.ct));
+    int crc = anydtls_handshake(p.c);
+    is(crc, ANYDTLS_E_WANT_READ, "icmp %s: the first ClientHello's send is not fatal (%s)", host,
+       code_name(crc));
+    is(anydtls_transport_errno(p.ct), ECONNREFUSED, "icmp %s: the error was seen and reported",
+       host);
+    ok(pend_icmp(p.cfd, host, &ss, len), "icmp %s: another one pending mid-handshake", host);
+    uint32_t ms = 0;
+    if (anydtls_get_timeout(p.c, &ms) == 1)
+        poll(NULL, 0, (int)ms + 5);
+    int h = anydtls_handle_timeout(p.c);
+    ok(h >= 0, "icmp %s: the retransmission's send is not fatal (%s)", host, code_name(h));
+    int src = ANYDTLS_E_WANT_READ;
+    crc = ANYDTLS_E_WANT_READ;
+    bool done = drive(&p, &crc, &src);
+    ok(done, "icmp %s: the handshake completes (client %s, server %s)", host, code_name(crc),
+       code_name(src));
+    anydtls_session_free(p.c);
+    anydtls_session_free(p.s);
+    anydtls_transport_free(p.ct);
+    anydtls_transport_free(p.st);
+    close(p.cfd);
+    close(p.sfd);
+    anydtls_config_free(ccfg);
+    anydtls_config_free(p.scfg);
+}
+
 int main(void)
 {
     static const char *hosts[] = {"127.0.0.1", "::1"};
-    tap_plan(4 * 7);
+    tap_plan(4 * 7 + 2 * 6);
     for (int i = 0; i < 2; i++) {
         char what[64];
         snprintf(what, sizeof what, "cert %s", hosts[i]);
@@ -160,5 +229,7 @@ int main(void)
         run(hosts[i], client_psk_config(TEST_PSK_IDENTITY, test_psk_key, sizeof test_psk_key),
             server_psk_config(), what);
     }
+    for (int i = 0; i < 2; i++)
+        run_icmp(hosts[i]);
     return tap_done();
 }

@@ -171,6 +171,10 @@ typedef enum anydtls_verify {
 #define ANYDTLS_COOKIE_KEY_MIN 16
 #define ANYDTLS_COOKIE_KEY_MAX 64
 #define ANYDTLS_COOKIE_KEY_DEFAULT 32
+#define ANYDTLS_COOKIE_LIFETIME_MIN 1       /* seconds */
+#define ANYDTLS_COOKIE_LIFETIME_MAX 3600
+#define ANYDTLS_COOKIE_LIFETIME_DEFAULT 30
+#define ANYDTLS_PEM_MAX (16u << 20) /* bytes of PEM in memory (16 MiB) */
 #define ANYDTLS_MTU_MIN 256
 #define ANYDTLS_MTU_MAX 18432
 #define ANYDTLS_MTU_DEFAULT 1400
@@ -193,11 +197,13 @@ ANYDTLS_API void anydtls_config_free(anydtls_config *cfg);
 /* Own certificate chain and private key as PEM files. */
 ANYDTLS_API int anydtls_config_set_cert_file(anydtls_config *cfg, const char *chain_path,
                                              const char *key_path);
-/* Own certificate chain and private key as PEM in memory (copied). */
+/* Own certificate chain and private key as PEM in memory (copied), each
+ * 1..ANYDTLS_PEM_MAX bytes. */
 ANYDTLS_API int anydtls_config_set_cert_mem(anydtls_config *cfg, const char *chain_pem,
                                             size_t chain_len, const char *key_pem,
                                             size_t key_len);
-/* Trusted CA certificates as a PEM file or PEM in memory (copied). */
+/* Trusted CA certificates as a PEM file or PEM in memory (copied,
+ * 1..ANYDTLS_PEM_MAX bytes). */
 ANYDTLS_API int anydtls_config_set_ca_file(anydtls_config *cfg, const char *path);
 ANYDTLS_API int anydtls_config_set_ca_mem(anydtls_config *cfg, const char *pem, size_t len);
 /* Verification mode (clients verify by default; a server asks for a client
@@ -225,6 +231,11 @@ ANYDTLS_API int anydtls_config_set_timeouts(anydtls_config *cfg, uint32_t initia
 ANYDTLS_API int anydtls_config_set_mtu(anydtls_config *cfg, unsigned mtu);
 /* Server: cookie key length in bytes, 16..64 (default 32). */
 ANYDTLS_API int anydtls_config_set_cookie_key_length(anydtls_config *cfg, size_t len);
+/* Server: the period of cookie rotation in seconds,
+ * ANYDTLS_COOKIE_LIFETIME_MIN..ANYDTLS_COOKIE_LIFETIME_MAX (default
+ * ANYDTLS_COOKIE_LIFETIME_DEFAULT).  A cookie verifies in the period it was
+ * issued in and the next one: for at least one period, at most two. */
+ANYDTLS_API int anydtls_config_set_cookie_lifetime(anydtls_config *cfg, unsigned seconds);
 /* Session resumption (ANYDTLS_CAP_RESUMPTION), off by default; both sides
  * opt in.  A server then issues session tickets (RFC 5077) sealed under a
  * random key of this configuration, keeping no state per client; a client
@@ -271,8 +282,10 @@ typedef struct anydtls_prestate {
 ANYDTLS_API int anydtls_cookie_check(anydtls_config *cfg, const uint8_t *dgram, size_t len,
                                      const anydtls_addr *peer, uint8_t *reply, size_t reply_cap,
                                      size_t *reply_len, anydtls_prestate *prestate);
-/* Replace the cookie key with a fresh random one; the previous key keeps
- * verifying until the next rotation.  Not safe concurrently with checks. */
+/* Replace the cookie key with a fresh random one; cookies of the previous
+ * key keep verifying until the next rotation (within their lifetime, see
+ * anydtls_config_set_cookie_lifetime).  Not needed for expiry: cookies
+ * expire on their own.  Not safe concurrently with checks. */
 ANYDTLS_API int anydtls_cookie_rotate(anydtls_config *cfg);
 
 /* ------------------------------------------------------------------ */
