@@ -59,6 +59,8 @@ struct wolf_session {
     uint8_t offered_id_len;
     uint8_t offered_id[32]; /* the session id it offered with the ticket */
     uint8_t flight[FLIGHT_MAX];
+    bool bad_reneg_info; /* an initial ClientHello claimed a previous handshake */
+    unsigned reneg_dropped; /* renegotiating ClientHellos kept from wolfSSL */
 };
 
 #define WCFG(cfg) ((struct wolf_config *)(cfg)->native)
@@ -270,6 +272,73 @@ static void check_ticket_taken(struct wolf_session *ws, const uint8_t *p, size_t
         (void)wolfSSL_set_SessionTicket(ws->ssl, NULL, 0);
 }
 
+/* ---- renegotiation (doc/architecture.md, "Renegotiation") ----
+ * wolfSSL 5.5.4 and 5.7.2 (built without HAVE_SECURE_RENEGOTIATION, as
+ * Debian's are) accept an initial ClientHello whose renegotiation_info is
+ * not empty (TLSX_SecureRenegotiation_Parse only logs "SCR client verify
+ * data present"), where RFC 5746 3.6 says to abort with handshake_failure;
+ * and their server answers a renegotiating ClientHello with a fatal
+ * unexpected_message ("Duplicate ClientHello") that ends the session. */
+
+/* The renegotiation_info extension's body in a whole ClientHello
+ * fragment starting at h (its handshake header), or NULL. */
+static const uint8_t *reneg_info_of(const uint8_t *h, size_t n, size_t *body_len)
+{
+    size_t len = ((size_t)h[1] << 16) | ((size_t)h[2] << 8) | h[3];
+    size_t frag_off = ((size_t)h[6] << 16) | ((size_t)h[7] << 8) | h[8];
+    size_t frag_len = ((size_t)h[9] << 16) | ((size_t)h[10] << 8) | h[11];
+    if (h[0] != 1 || frag_off != 0 || frag_len != len || 12 + len > n)
+        return NULL;
+    const uint8_t *p = h + 12, *end = p + len;
+    size_t skip = 2 + 32; /* version, random */
+    for (int field = 0; field < 4; field++) { /* session id, cookie, suites, compression */
+        if ((size_t)(end - p) < skip + (field == 2 ? 2u : 1u))
+            return NULL;
+        p += skip;
+        skip = field == 2 ? ((size_t)p[0] << 8 | p[1]) + 2 : (size_t)p[0] + 1;
+    }
+    if ((size_t)(end - p) < skip + 2)
+        return NULL;
+    p += skip + 2; /* the extensions' total length */
+    while (end - p >= 4) {
+        size_t type = (size_t)p[0] << 8 | p[1], elen = (size_t)p[2] << 8 | p[3];
+        if ((size_t)(end - p) < 4 + elen)
+            return NULL;
+        if (type == 0xff01) {
+            *body_len = elen;
+            return p + 4;
+        }
+        p += 4 + elen;
+    }
+    return NULL;
+}
+
+/* A server's datagram before the handshake ends: does a ClientHello in it
+ * carry a renegotiation_info other than the empty one of an initial
+ * handshake? */
+static bool claims_previous_handshake(const uint8_t *p, size_t n)
+{
+    for (size_t at = 0; at + 13 + 12 <= n; at += 13 + (((size_t)p[at + 11] << 8) | p[at + 12])) {
+        size_t rlen = ((size_t)p[at + 11] << 8) | p[at + 12];
+        if (p[at] != 22 || (p[at + 3] | p[at + 4]) != 0 || at + 13 + rlen > n)
+            continue;
+        size_t blen = 0;
+        const uint8_t *b = reneg_info_of(p + at + 13, rlen, &blen);
+        if (b != NULL && (blen != 1 || b[0] != 0))
+            return true;
+    }
+    return false;
+}
+
+/* An encrypted handshake record after the handshake, larger than any
+ * Finished (12 + 12 bytes) with the AEAD overhead of our suites (at most
+ * 8 + 16): not a retransmitted Finished, so a renegotiating ClientHello. */
+static bool is_renegotiation(const anydtls_session *s, const uint8_t *p, size_t n)
+{
+    return s->cfg->role == ANYDTLS_SERVER && n >= 13 && p[0] == 22 && (p[3] | p[4]) != 0 &&
+           (((size_t)p[11] << 8) | p[12]) > 24 + 24;
+}
+
 static int io_recv(WOLFSSL *ssl, char *buf, int len, void *ctx)
 {
     (void)ssl;
@@ -281,6 +350,15 @@ static int io_recv(WOLFSSL *ssl, char *buf, int len, void *ctx)
     while ((rc = anydtls_session_recv(s, (uint8_t *)buf, (size_t)len)) > 0) {
         if (ws->offered_ticket)
             check_ticket_taken(ws, (const uint8_t *)buf, (size_t)rc);
+        if (!s->established && s->cfg->role == ANYDTLS_SERVER &&
+            claims_previous_handshake((const uint8_t *)buf, (size_t)rc)) {
+            ws->bad_reneg_info = true;
+            return WOLFSSL_CBIO_ERR_WANT_READ;
+        }
+        if (s->established && is_renegotiation(s, (const uint8_t *)buf, (size_t)rc)) {
+            ws->reneg_dropped++;
+            continue;
+        }
         if (!s->established || ws->flight_len == 0)
             break;
         if (!is_peer_retransmission((const uint8_t *)buf, (size_t)rc)) {
@@ -631,6 +709,10 @@ static int wolf_session_new(anydtls_session *s, const anydtls_prestate *ps)
         r = wolfSSL_set_ex_data(ws->ssl, 0, s);
     if (r == WOLFSSL_SUCCESS && s->cfg->role == ANYDTLS_CLIENT)
         r = setup_peer_name(s, ws->ssl);
+    /* RFC 5746: an empty renegotiation_info in the ClientHello, which
+     * wolfSSL's client leaves out unless asked (its server answers one). */
+    if (r == WOLFSSL_SUCCESS && s->cfg->role == ANYDTLS_CLIENT)
+        r = wolfSSL_UseSecureRenegotiation(ws->ssl);
     if (r == WOLFSSL_SUCCESS && s->cfg->role == ANYDTLS_CLIENT && s->cfg->resumption)
         r = wolfSSL_UseSessionTicket(ws->ssl);
     if (r == WOLFSSL_SUCCESS && ps != NULL)
@@ -715,6 +797,11 @@ static int wolf_handshake(anydtls_session *s)
     note_thread();
     WOLFSSL *ssl = WSES(s)->ssl;
     int r = s->cfg->role == ANYDTLS_CLIENT ? wolfSSL_connect(ssl) : wolfSSL_accept(ssl);
+    if (WSES(s)->bad_reneg_info) {
+        anydtls_send_plain_alert(s, 40 /* handshake_failure */);
+        return anydtls_session_fail(s, ANYDTLS_E_HANDSHAKE, SECURE_RENEGOTIATION_E,
+                                    "renegotiation_info not empty in an initial handshake");
+    }
     if (r == WOLFSSL_SUCCESS) {
         anydtls_timer_stop(s);
         const char *id = s->cfg->role == ANYDTLS_SERVER ? wolfSSL_get_psk_identity(ssl) : NULL;
