@@ -540,9 +540,11 @@ static int map_result(anydtls_session *s, int err)
     if (!gnutls_error_is_fatal(err))
         return ANYDTLS_E_WANT_READ; /* a record was dropped; the session goes on */
     int code = failure_code(s, err);
-    /* A missing client certificate is a handshake_failure, as OpenSSL says. */
-    int alert = err == GNUTLS_E_NO_CERTIFICATE_FOUND ? GNUTLS_A_HANDSHAKE_FAILURE
-                                                     : anydtls_code_alert(code);
+    /* A missing client certificate is a handshake_failure, as OpenSSL says;
+     * so is renegotiation_info that does not match (RFC 5746 3.6). */
+    int alert = err == GNUTLS_E_NO_CERTIFICATE_FOUND || err == GNUTLS_E_SAFE_RENEGOTIATION_FAILED
+                    ? GNUTLS_A_HANDSHAKE_FAILURE
+                    : anydtls_code_alert(code);
     if (alert >= 0 && err != GNUTLS_E_FATAL_ALERT_RECEIVED)
         gnutls_alert_send(gs->g, GNUTLS_AL_FATAL, (gnutls_alert_description_t)alert);
     return anydtls_session_fail(s, code, err, gnutls_strerror(err));
