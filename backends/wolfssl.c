@@ -16,8 +16,10 @@
 
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/aes.h>
 #include <wolfssl/wolfcrypt/asn.h>
 #include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/chacha20_poly1305.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/wolfcrypt/hmac.h>
@@ -60,7 +62,8 @@ struct wolf_session {
     uint8_t offered_id[32]; /* the session id it offered with the ticket */
     uint8_t flight[FLIGHT_MAX];
     bool bad_reneg_info; /* an initial ClientHello claimed a previous handshake */
-    unsigned reneg_dropped; /* renegotiating ClientHellos kept from wolfSSL */
+    bool reneg_pending; /* a renegotiating ClientHello awaits its warning */
+    bool sealing_alert; /* the next record wolfSSL sends becomes that warning */
 };
 
 #define WCFG(cfg) ((struct wolf_config *)(cfg)->native)
@@ -188,11 +191,17 @@ static void flight_note(struct wolf_session *ws, const uint8_t *p, size_t n)
         flight_add(ws, p, n);
 }
 
+static void send_sealed_alert(WOLFSSL *ssl, anydtls_session *s, const uint8_t *p, size_t n);
+
 static int io_send(WOLFSSL *ssl, char *buf, int len, void *ctx)
 {
-    (void)ssl;
     anydtls_session *s = ctx;
     const uint8_t *p = (const uint8_t *)buf;
+    if (WSES(s)->sealing_alert) {
+        /* Never sent as it is, and never left for wolfSSL to retry. */
+        send_sealed_alert(ssl, s, p, (size_t)len);
+        return len;
+    }
     /* An unknown PSK identity: wolfSSL 5.5 tells the client nothing,
      * 5.7 handshake_failure with ECDHE-PSK suites.  The client must learn
      * unknown_psk_identity, as from OpenSSL and GnuTLS, whatever the
@@ -339,6 +348,65 @@ static bool is_renegotiation(const anydtls_session *s, const uint8_t *p, size_t 
            (((size_t)p[11] << 8) | p[12]) > 24 + 24;
 }
 
+/* wolfSSL has no call that sends an alert on an established session, so
+ * the server's no_renegotiation warning is made here: wolfSSL seals a
+ * 2-byte application record (refuse_renegotiation), and in its place goes
+ * the alert, sealed with the same key, sequence number and nonce (ATOMIC_USER
+ * gives the keys; Debian's 5.5.4 and the 5.7.2 build have it).  The record
+ * wolfSSL sealed never leaves the process: one nonce seals one record on
+ * the wire.  A suite other than AES-GCM or ChaCha20-Poly1305 (none is
+ * configured) sends nothing. */
+static void send_sealed_alert(WOLFSSL *ssl, anydtls_session *s, const uint8_t *p, size_t n)
+{
+    static const uint8_t alert[2] = {1 /* warning */, 100 /* no_renegotiation */};
+    uint8_t rec[13 + 8 + 2 + 16], aad[13], nonce[12];
+    const uint8_t *key = wolfSSL_GetServerWriteKey(ssl), *iv = wolfSSL_GetServerWriteIV(ssl);
+    int cipher = wolfSSL_GetBulkCipher(ssl), key_len = wolfSSL_GetKeySize(ssl), r = -1;
+    size_t body = cipher == wolfssl_aes_gcm ? 8 + 2 + 16 : 2 + 16;
+    if (key == NULL || iv == NULL || n != 13 + body || p[0] != 23 ||
+        (((size_t)p[11] << 8) | p[12]) != body)
+        return;
+    memcpy(rec, p, 13 + (cipher == wolfssl_aes_gcm ? 8 : 0));
+    rec[0] = 21;
+    memcpy(aad, p + 3, 8); /* epoch and sequence number */
+    aad[8] = 21, aad[9] = 0xfe, aad[10] = 0xfd, aad[11] = 0, aad[12] = sizeof alert;
+    if (cipher == wolfssl_aes_gcm) {
+        Aes aes;
+        memcpy(nonce, iv, 4);
+        memcpy(nonce + 4, p + 13, 8); /* the explicit nonce wolfSSL wrote */
+        if (wc_AesInit(&aes, NULL, INVALID_DEVID) == 0) {
+            r = wc_AesGcmSetKey(&aes, key, (word32)key_len);
+            if (r == 0)
+                r = wc_AesGcmEncrypt(&aes, rec + 21, alert, sizeof alert, nonce, sizeof nonce,
+                                     rec + 23, 16, aad, sizeof aad);
+            wc_AesFree(&aes);
+        }
+        anydtls_wipe(&aes, sizeof aes);
+    } else if (cipher == wolfssl_chacha && key_len == CHACHA20_POLY1305_AEAD_KEYSIZE) {
+        memcpy(nonce, iv, sizeof nonce); /* RFC 7905: XOR the sequence number in */
+        for (int i = 0; i < 8; i++)
+            nonce[4 + i] ^= p[3 + i];
+        r = wc_ChaCha20Poly1305_Encrypt(key, nonce, aad, sizeof aad, alert, sizeof alert,
+                                        rec + 13, rec + 15);
+    }
+    if (r == 0)
+        (void)anydtls_session_send(s, rec, 13 + body);
+}
+
+/* The warning for a renegotiating ClientHello the receive path kept from
+ * wolfSSL; called outside wolfSSL's own calls. */
+static void refuse_renegotiation(anydtls_session *s)
+{
+    struct wolf_session *ws = WSES(s);
+    static const uint8_t sacrifice[2] = {0, 0};
+    if (!ws->reneg_pending)
+        return;
+    ws->reneg_pending = false;
+    ws->sealing_alert = true;
+    (void)wolfSSL_write(ws->ssl, sacrifice, sizeof sacrifice);
+    ws->sealing_alert = false;
+}
+
 static int io_recv(WOLFSSL *ssl, char *buf, int len, void *ctx)
 {
     (void)ssl;
@@ -356,7 +424,7 @@ static int io_recv(WOLFSSL *ssl, char *buf, int len, void *ctx)
             return WOLFSSL_CBIO_ERR_WANT_READ;
         }
         if (s->established && is_renegotiation(s, (const uint8_t *)buf, (size_t)rc)) {
-            ws->reneg_dropped++;
+            ws->reneg_pending = true;
             continue;
         }
         if (!s->established || ws->flight_len == 0)
@@ -823,7 +891,10 @@ static int wolf_handshake(anydtls_session *s)
 static int wolf_read(anydtls_session *s, uint8_t *buf, size_t cap)
 {
     int r = wolfSSL_read(WSES(s)->ssl, buf, (int)cap);
-    return r > 0 ? r : map_result(s, r);
+    int rc = r > 0 ? r : map_result(s, r); /* before wolfSSL_write resets its error */
+    if (rc > 0 || rc == ANYDTLS_E_WANT_READ || rc == ANYDTLS_E_WANT_WRITE)
+        refuse_renegotiation(s);
+    return rc;
 }
 
 static int wolf_write(anydtls_session *s, const uint8_t *buf, size_t len)
