@@ -355,7 +355,9 @@ static bool is_renegotiation(const anydtls_session *s, const uint8_t *p, size_t 
  * gives the keys; Debian's 5.5.4 and the 5.7.2 build have it).  The record
  * wolfSSL sealed never leaves the process: one nonce seals one record on
  * the wire.  A suite other than AES-GCM or ChaCha20-Poly1305 (none is
- * configured) sends nothing. */
+ * configured), or a wolfSSL built without ATOMIC_USER (upstream's default
+ * configure), sends nothing: the ClientHello is then dropped unanswered. */
+#ifdef ATOMIC_USER
 static void send_sealed_alert(WOLFSSL *ssl, anydtls_session *s, const uint8_t *p, size_t n)
 {
     static const uint8_t alert[2] = {1 /* warning */, 100 /* no_renegotiation */};
@@ -392,6 +394,12 @@ static void send_sealed_alert(WOLFSSL *ssl, anydtls_session *s, const uint8_t *p
     if (r == 0)
         (void)anydtls_session_send(s, rec, 13 + body);
 }
+#else
+static void send_sealed_alert(WOLFSSL *ssl, anydtls_session *s, const uint8_t *p, size_t n)
+{
+    (void)ssl, (void)s, (void)p, (void)n;
+}
+#endif
 
 /* The warning for a renegotiating ClientHello the receive path kept from
  * wolfSSL; called outside wolfSSL's own calls. */
