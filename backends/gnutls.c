@@ -619,6 +619,19 @@ static int failure_code(anydtls_session *s, int err)
     }
 }
 
+/* A HelloRequest (to a client) or a ClientHello (to a server) on an
+ * established session: GnuTLS reports it and leaves the answer to us.
+ * Renegotiation is refused in both roles with a no_renegotiation warning
+ * and the session goes on (doc/architecture.md); left unanswered, the
+ * peer would wait for a handshake that never comes. */
+static int refuse_renegotiation(anydtls_session *s)
+{
+    int r = gnutls_alert_send(GSES(s)->g, GNUTLS_AL_WARNING, GNUTLS_A_NO_RENEGOTIATION);
+    if (r < 0 && r != GNUTLS_E_AGAIN && r != GNUTLS_E_INTERRUPTED)
+        return anydtls_session_fail(s, ANYDTLS_E_BACKEND, r, gnutls_strerror(r));
+    return ANYDTLS_E_WANT_READ;
+}
+
 /* Map a negative GnuTLS result of an I/O call. */
 static int map_result(anydtls_session *s, int err)
 {
@@ -631,12 +644,16 @@ static int map_result(anydtls_session *s, int err)
         s->alert = (int)gnutls_alert_get(gs->g);
         return s->alert == GNUTLS_A_CLOSE_NOTIFY ? ANYDTLS_E_CLOSED : ANYDTLS_E_WANT_READ;
     }
+    if (err == GNUTLS_E_REHANDSHAKE)
+        return refuse_renegotiation(s);
     if (!gnutls_error_is_fatal(err))
         return ANYDTLS_E_WANT_READ; /* a record was dropped; the session goes on */
     int code = failure_code(s, err);
-    /* A missing client certificate is a handshake_failure, as OpenSSL says. */
-    int alert = err == GNUTLS_E_NO_CERTIFICATE_FOUND ? GNUTLS_A_HANDSHAKE_FAILURE
-                                                     : anydtls_failure_alert(s, code);
+    /* A missing client certificate is a handshake_failure, as OpenSSL says;
+     * so is renegotiation_info that does not match (RFC 5746 3.6). */
+    int alert = err == GNUTLS_E_NO_CERTIFICATE_FOUND || err == GNUTLS_E_SAFE_RENEGOTIATION_FAILED
+                    ? GNUTLS_A_HANDSHAKE_FAILURE
+                    : anydtls_failure_alert(s, code);
     if (alert >= 0 && err != GNUTLS_E_FATAL_ALERT_RECEIVED)
         gnutls_alert_send(gs->g, GNUTLS_AL_FATAL, (gnutls_alert_description_t)alert);
     return anydtls_session_fail(s, code, err, gnutls_strerror(err));

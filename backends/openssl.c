@@ -444,7 +444,11 @@ static int ossl_session_new(anydtls_session *s, const anydtls_prestate *ps)
     /* It allocates (the ex_data slot); every callback relies on it. */
     if (!SSL_set_app_data(os->ssl, s))
         goto fail;
-    SSL_set_options(os->ssl, SSL_OP_NO_QUERY_MTU | (s->cfg->resumption ? 0 : SSL_OP_NO_TICKET) |
+    /* Renegotiation is refused in both roles with a no_renegotiation
+     * warning, and the session goes on (doc/architecture.md); OpenSSL's
+     * server refuses by default, its client would renegotiate. */
+    SSL_set_options(os->ssl, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_RENEGOTIATION |
+                                 (s->cfg->resumption ? 0 : SSL_OP_NO_TICKET) |
                                  (ps != NULL ? SSL_OP_COOKIE_EXCHANGE : 0));
     if (!SSL_set_mtu(os->ssl, (long)s->mtu))
         goto fail;

@@ -16,8 +16,10 @@
 
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/aes.h>
 #include <wolfssl/wolfcrypt/asn.h>
 #include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/chacha20_poly1305.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/wolfcrypt/hmac.h>
@@ -82,6 +84,9 @@ struct wolf_session {
     size_t rx_split_end;  /* the end of the record going in pieces */
     bool mtu_raised;
     bool hello_bare;      /* the verified ClientHello has no extensions block */
+    bool bad_reneg_info; /* an initial ClientHello claimed a previous handshake */
+    bool reneg_pending; /* a renegotiating ClientHello awaits its warning */
+    bool sealing_alert; /* the next record wolfSSL sends becomes that warning */
 };
 
 #define WCFG(cfg) ((struct wolf_config *)(cfg)->native)
@@ -273,11 +278,17 @@ static void flight_note(struct wolf_session *ws, const uint8_t *p, size_t n)
         flight_add(ws, p, n);
 }
 
+static void send_sealed_alert(WOLFSSL *ssl, anydtls_session *s, const uint8_t *p, size_t n);
+
 static int io_send(WOLFSSL *ssl, char *buf, int len, void *ctx)
 {
-    (void)ssl;
     anydtls_session *s = ctx;
     const uint8_t *p = (const uint8_t *)buf;
+    if (WSES(s)->sealing_alert) {
+        /* Never sent as it is, and never left for wolfSSL to retry. */
+        send_sealed_alert(ssl, s, p, (size_t)len);
+        return len;
+    }
     /* An unknown PSK identity: wolfSSL 5.5 tells the client nothing,
      * 5.7 handshake_failure with ECDHE-PSK suites.  The client must learn
      * unknown_psk_identity, as from OpenSSL and GnuTLS, whatever the
@@ -371,6 +382,140 @@ static void check_ticket_taken(struct wolf_session *ws, const uint8_t *p, size_t
         (void)wolfSSL_set_SessionTicket(ws->ssl, NULL, 0);
 }
 
+/* ---- renegotiation (doc/architecture.md, "Renegotiation") ----
+ * wolfSSL 5.5.4 and 5.7.2 (built without HAVE_SECURE_RENEGOTIATION, as
+ * Debian's are) accept an initial ClientHello whose renegotiation_info is
+ * not empty (TLSX_SecureRenegotiation_Parse only logs "SCR client verify
+ * data present"), where RFC 5746 3.6 says to abort with handshake_failure;
+ * and their server answers a renegotiating ClientHello with a fatal
+ * unexpected_message ("Duplicate ClientHello") that ends the session. */
+
+/* The renegotiation_info extension's body in a whole ClientHello
+ * fragment starting at h (its handshake header), or NULL. */
+static const uint8_t *reneg_info_of(const uint8_t *h, size_t n, size_t *body_len)
+{
+    size_t len = ((size_t)h[1] << 16) | ((size_t)h[2] << 8) | h[3];
+    size_t frag_off = ((size_t)h[6] << 16) | ((size_t)h[7] << 8) | h[8];
+    size_t frag_len = ((size_t)h[9] << 16) | ((size_t)h[10] << 8) | h[11];
+    if (h[0] != 1 || frag_off != 0 || frag_len != len || 12 + len > n)
+        return NULL;
+    const uint8_t *p = h + 12, *end = p + len;
+    size_t skip = 2 + 32; /* version, random */
+    for (int field = 0; field < 4; field++) { /* session id, cookie, suites, compression */
+        if ((size_t)(end - p) < skip + (field == 2 ? 2u : 1u))
+            return NULL;
+        p += skip;
+        skip = field == 2 ? ((size_t)p[0] << 8 | p[1]) + 2 : (size_t)p[0] + 1;
+    }
+    if ((size_t)(end - p) < skip + 2)
+        return NULL;
+    p += skip + 2; /* the extensions' total length */
+    while (end - p >= 4) {
+        size_t type = (size_t)p[0] << 8 | p[1], elen = (size_t)p[2] << 8 | p[3];
+        if ((size_t)(end - p) < 4 + elen)
+            return NULL;
+        if (type == 0xff01) {
+            *body_len = elen;
+            return p + 4;
+        }
+        p += 4 + elen;
+    }
+    return NULL;
+}
+
+/* A server's datagram before the handshake ends: does a ClientHello in it
+ * carry a renegotiation_info other than the empty one of an initial
+ * handshake? */
+static bool claims_previous_handshake(const uint8_t *p, size_t n)
+{
+    for (size_t at = 0; at + 13 + 12 <= n; at += 13 + (((size_t)p[at + 11] << 8) | p[at + 12])) {
+        size_t rlen = ((size_t)p[at + 11] << 8) | p[at + 12];
+        if (p[at] != 22 || (p[at + 3] | p[at + 4]) != 0 || at + 13 + rlen > n)
+            continue;
+        size_t blen = 0;
+        const uint8_t *b = reneg_info_of(p + at + 13, rlen, &blen);
+        if (b != NULL && (blen != 1 || b[0] != 0))
+            return true;
+    }
+    return false;
+}
+
+/* An encrypted handshake record after the handshake, larger than any
+ * Finished (12 + 12 bytes) with the AEAD overhead of our suites (at most
+ * 8 + 16): not a retransmitted Finished, so a renegotiating ClientHello. */
+static bool is_renegotiation(const anydtls_session *s, const uint8_t *p, size_t n)
+{
+    return s->cfg->role == ANYDTLS_SERVER && n >= 13 && p[0] == 22 && (p[3] | p[4]) != 0 &&
+           (((size_t)p[11] << 8) | p[12]) > 24 + 24;
+}
+
+/* wolfSSL has no call that sends an alert on an established session, so
+ * the server's no_renegotiation warning is made here: wolfSSL seals a
+ * 2-byte application record (refuse_renegotiation), and in its place goes
+ * the alert, sealed with the same key, sequence number and nonce (ATOMIC_USER
+ * gives the keys; Debian's 5.5.4 and the 5.7.2 build have it).  The record
+ * wolfSSL sealed never leaves the process: one nonce seals one record on
+ * the wire.  A suite other than AES-GCM or ChaCha20-Poly1305 (none is
+ * configured), or a wolfSSL built without ATOMIC_USER (upstream's default
+ * configure), sends nothing: the ClientHello is then dropped unanswered. */
+#ifdef ATOMIC_USER
+static void send_sealed_alert(WOLFSSL *ssl, anydtls_session *s, const uint8_t *p, size_t n)
+{
+    static const uint8_t alert[2] = {1 /* warning */, 100 /* no_renegotiation */};
+    uint8_t rec[13 + 8 + 2 + 16], aad[13], nonce[12];
+    const uint8_t *key = wolfSSL_GetServerWriteKey(ssl), *iv = wolfSSL_GetServerWriteIV(ssl);
+    int cipher = wolfSSL_GetBulkCipher(ssl), key_len = wolfSSL_GetKeySize(ssl), r = -1;
+    size_t body = cipher == wolfssl_aes_gcm ? 8 + 2 + 16 : 2 + 16;
+    if (key == NULL || iv == NULL || n != 13 + body || p[0] != 23 ||
+        (((size_t)p[11] << 8) | p[12]) != body)
+        return;
+    memcpy(rec, p, 13 + (cipher == wolfssl_aes_gcm ? 8 : 0));
+    rec[0] = 21;
+    memcpy(aad, p + 3, 8); /* epoch and sequence number */
+    aad[8] = 21, aad[9] = 0xfe, aad[10] = 0xfd, aad[11] = 0, aad[12] = sizeof alert;
+    if (cipher == wolfssl_aes_gcm) {
+        Aes aes;
+        memcpy(nonce, iv, 4);
+        memcpy(nonce + 4, p + 13, 8); /* the explicit nonce wolfSSL wrote */
+        if (wc_AesInit(&aes, NULL, INVALID_DEVID) == 0) {
+            r = wc_AesGcmSetKey(&aes, key, (word32)key_len);
+            if (r == 0)
+                r = wc_AesGcmEncrypt(&aes, rec + 21, alert, sizeof alert, nonce, sizeof nonce,
+                                     rec + 23, 16, aad, sizeof aad);
+            wc_AesFree(&aes);
+        }
+        anydtls_wipe(&aes, sizeof aes);
+    } else if (cipher == wolfssl_chacha && key_len == CHACHA20_POLY1305_AEAD_KEYSIZE) {
+        memcpy(nonce, iv, sizeof nonce); /* RFC 7905: XOR the sequence number in */
+        for (int i = 0; i < 8; i++)
+            nonce[4 + i] ^= p[3 + i];
+        r = wc_ChaCha20Poly1305_Encrypt(key, nonce, aad, sizeof aad, alert, sizeof alert,
+                                        rec + 13, rec + 15);
+    }
+    if (r == 0)
+        (void)anydtls_session_send(s, rec, 13 + body);
+}
+#else
+static void send_sealed_alert(WOLFSSL *ssl, anydtls_session *s, const uint8_t *p, size_t n)
+{
+    (void)ssl, (void)s, (void)p, (void)n;
+}
+#endif
+
+/* The warning for a renegotiating ClientHello the receive path kept from
+ * wolfSSL; called outside wolfSSL's own calls. */
+static void refuse_renegotiation(anydtls_session *s)
+{
+    struct wolf_session *ws = WSES(s);
+    static const uint8_t sacrifice[2] = {0, 0};
+    if (!ws->reneg_pending)
+        return;
+    ws->reneg_pending = false;
+    ws->sealing_alert = true;
+    (void)wolfSSL_write(ws->ssl, sacrifice, sizeof sacrifice);
+    ws->sealing_alert = false;
+}
+
 /* The next datagram into ws->rx: its length, or an anydtls code.  After
  * the handshake, the peer's retransmissions of its last flight are
  * answered with ours here and not handed on, nor is any other epoch-0
@@ -383,6 +528,15 @@ static int next_datagram(anydtls_session *s)
     while ((rc = anydtls_session_recv(s, ws->rx, ANYDTLS_MAX_DATAGRAM)) > 0) {
         if (ws->offered_ticket)
             check_ticket_taken(ws, ws->rx, (size_t)rc);
+        if (!s->established && s->cfg->role == ANYDTLS_SERVER &&
+            claims_previous_handshake(ws->rx, (size_t)rc)) {
+            ws->bad_reneg_info = true;
+            return ANYDTLS_E_WANT_READ;
+        }
+        if (s->established && is_renegotiation(s, ws->rx, (size_t)rc)) {
+            ws->reneg_pending = true;
+            continue;
+        }
         if (!s->established) {
             note_peer_flight(ws, ws->rx, (size_t)rc);
             break;
@@ -890,6 +1044,10 @@ static int wolf_session_new(anydtls_session *s, const anydtls_prestate *ps)
         r = wolfSSL_set_ex_data(ws->ssl, 0, s);
     if (r == WOLFSSL_SUCCESS && s->cfg->role == ANYDTLS_CLIENT)
         r = setup_peer_name(s, ws->ssl);
+    /* RFC 5746: an empty renegotiation_info in the ClientHello, which
+     * wolfSSL's client leaves out unless asked (its server answers one). */
+    if (r == WOLFSSL_SUCCESS && s->cfg->role == ANYDTLS_CLIENT)
+        r = wolfSSL_UseSecureRenegotiation(ws->ssl);
     if (r == WOLFSSL_SUCCESS && s->cfg->role == ANYDTLS_CLIENT && s->cfg->resumption)
         r = wolfSSL_UseSessionTicket(ws->ssl);
     if (r == WOLFSSL_SUCCESS && ps != NULL)
@@ -1079,6 +1237,11 @@ static int wolf_handshake(anydtls_session *s)
     note_thread();
     WOLFSSL *ssl = WSES(s)->ssl;
     int r = handshake_step(s);
+    if (WSES(s)->bad_reneg_info && !s->failed) {
+        anydtls_send_plain_alert(s, 40 /* handshake_failure */);
+        return anydtls_session_fail(s, ANYDTLS_E_HANDSHAKE, SECURE_RENEGOTIATION_E,
+                                    "renegotiation_info not empty in an initial handshake");
+    }
     if (s->failed)
         return s->fail_code;
     if (r == WOLFSSL_SUCCESS) {
@@ -1109,7 +1272,10 @@ static int wolf_read(anydtls_session *s, uint8_t *buf, size_t cap)
     restore_mtu(s);
     if (s->failed)
         return s->fail_code;
-    return r > 0 ? r : map_result(s, r);
+    int rc = r > 0 ? r : map_result(s, r); /* before wolfSSL_write resets its error */
+    if (rc > 0 || rc == ANYDTLS_E_WANT_READ || rc == ANYDTLS_E_WANT_WRITE)
+        refuse_renegotiation(s);
+    return rc;
 }
 
 static int wolf_write(anydtls_session *s, const uint8_t *buf, size_t len)

@@ -472,6 +472,165 @@ static void test_failure_alerts(FILE *out)
     cert_client_psk_server(out);
 }
 
+/* ---------------- renegotiation (RFC 5746) ---------------- */
+
+/* An initial ClientHello from a PSK client: PSK AEAD suites, one
+ * renegotiation_info extension whose body is info[0..info_len], and the
+ * cookie (message_seq and record sequence 1 with one). */
+static size_t build_hello(uint8_t *d, const uint8_t *info, size_t info_len, const uint8_t *cookie,
+                          size_t cookie_len)
+{
+    static const uint8_t suites[] = {0x00, 0xa8, 0x00, 0xa9, 0xcc, 0xab, 0xd0, 0x01};
+    uint8_t *b = d + 25;
+    size_t n = 0;
+    b[n++] = 0xfe, b[n++] = 0xfd;
+    for (int i = 0; i < 32; i++)
+        b[n++] = (uint8_t)(i * 7 + 1);
+    b[n++] = 0; /* session id */
+    b[n++] = (uint8_t)cookie_len;
+    memcpy(b + n, cookie, cookie_len);
+    n += cookie_len;
+    b[n++] = 0, b[n++] = sizeof suites;
+    memcpy(b + n, suites, sizeof suites);
+    n += sizeof suites;
+    b[n++] = 1, b[n++] = 0; /* null compression */
+    b[n++] = 0, b[n++] = (uint8_t)(4 + info_len);
+    b[n++] = 0xff, b[n++] = 0x01, b[n++] = 0, b[n++] = (uint8_t)info_len;
+    memcpy(b + n, info, info_len);
+    n += info_len;
+    uint8_t seq = cookie_len > 0;
+    const uint8_t rec[13] = {22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, seq,
+                             (uint8_t)((n + 12) >> 8), (uint8_t)(n + 12)};
+    const uint8_t hs[12] = {1, 0, (uint8_t)(n >> 8), (uint8_t)n, 0, seq, 0, 0, 0,
+                            0, (uint8_t)(n >> 8), (uint8_t)n};
+    memcpy(d, rec, 13);
+    memcpy(d + 13, hs, 12);
+    return 25 + n;
+}
+
+/* A server session for a hand-built ClientHello carrying info, through
+ * the cookie exchange; the first datagram it answers with, in out. */
+static int serve_hello(const uint8_t *info, size_t info_len, uint8_t *out, size_t cap, int *out_len)
+{
+    static const anydtls_addr peer = {.family = AF_INET, .port = 40001, .addr = {127, 0, 0, 1}};
+    anydtls_config *cfg = server_psk_config();
+    uint8_t hello[512], reply[ANYDTLS_HVR_MAX];
+    size_t rlen, n = build_hello(hello, info, info_len, NULL, 0);
+    anydtls_prestate ps;
+    anydtls_transport *t = NULL;
+    anydtls_session *s = NULL;
+    int rc = anydtls_cookie_check(cfg, hello, n, &peer, reply, sizeof reply, &rlen, &ps);
+    if (rc == ANYDTLS_COOKIE_SEND_HVR && rlen == 13 + 12 + 3 + ANYDTLS_COOKIE_LEN) {
+        n = build_hello(hello, info, info_len, reply + 28, ANYDTLS_COOKIE_LEN);
+        rc = anydtls_cookie_check(cfg, hello, n, &peer, reply, sizeof reply, &rlen, &ps);
+    }
+    if (rc == ANYDTLS_COOKIE_VERIFIED) {
+        CHECK(anydtls_transport_new_memory(&t, 0));
+        CHECK(anydtls_session_accept(&s, cfg, t, &ps));
+        rc = anydtls_handshake(s);
+        *out_len = anydtls_memory_pop(t, out, cap);
+    } else {
+        rc = ANYDTLS_E_BACKEND;
+    }
+    anydtls_session_free(s);
+    anydtls_transport_free(t);
+    anydtls_config_free(cfg);
+    return rc;
+}
+
+/* The body of extension type in a hello's extensions at p..end, or NULL. */
+static const uint8_t *find_ext(const uint8_t *p, const uint8_t *end, unsigned type, size_t *len)
+{
+    if (end - p < 2)
+        return NULL;
+    p += 2;
+    while (end - p >= 4) {
+        size_t elen = (size_t)p[2] << 8 | p[3];
+        if ((size_t)(end - p) < 4 + elen)
+            return NULL;
+        if (((unsigned)p[0] << 8 | p[1]) == type) {
+            *len = elen;
+            return p + 4;
+        }
+        p += 4 + elen;
+    }
+    return NULL;
+}
+
+/* A datagram starting with a whole hello (ClientHello if client, else
+ * ServerHello): does it carry an empty renegotiation_info (or, from a
+ * client, TLS_EMPTY_RENEGOTIATION_INFO_SCSV)? */
+static bool signals_5746(const uint8_t *d, int n, bool client)
+{
+    if (n < 25 + 38 || d[0] != 22 || d[13] != (client ? 1 : 2))
+        return false;
+    const uint8_t *p = d + 25 + 34, *end = d + n;
+    p += 1 + p[0]; /* session id */
+    bool scsv = false;
+    if (client) {
+        if (p >= end || (p += 1 + p[0]) + 2 > end)
+            return false; /* cookie */
+        size_t sl = (size_t)p[0] << 8 | p[1];
+        for (size_t i = 0; i + 1 < sl && p + 2 + i + 1 < end; i += 2)
+            scsv |= p[2 + i] == 0x00 && p[3 + i] == 0xff;
+        p += 2 + sl;
+        if (p >= end)
+            return false;
+        p += 1 + p[0]; /* compression */
+    } else {
+        p += 3; /* suite, compression */
+    }
+    size_t len = 0;
+    const uint8_t *info = p < end ? find_ext(p, end, 0xff01, &len) : NULL;
+    return scsv || (info != NULL && len == 1 && info[0] == 0);
+}
+
+static struct outcome client_hello_signals(void)
+{
+    anydtls_config *ccfg = client_cert_config("ca.pem", "localhost");
+    anydtls_transport *t;
+    anydtls_session *c;
+    uint8_t d[4096];
+    CHECK(anydtls_transport_new_memory(&t, 0));
+    CHECK(anydtls_session_new(&c, ccfg, t));
+    int rc = anydtls_handshake(c);
+    int n = anydtls_memory_pop(t, d, sizeof d);
+    struct outcome o = {rc == ANYDTLS_E_WANT_READ && signals_5746(d, n, true) ? ANYDTLS_OK
+                                                                               : ANYDTLS_E_BACKEND,
+                        NA};
+    anydtls_session_free(c);
+    anydtls_transport_free(t);
+    anydtls_config_free(ccfg);
+    return o;
+}
+
+static struct outcome server_hello_signals(void)
+{
+    static const uint8_t empty[] = {0};
+    uint8_t d[4096];
+    int n = 0;
+    int rc = serve_hello(empty, sizeof empty, d, sizeof d, &n);
+    return (struct outcome){NA, rc == ANYDTLS_E_WANT_READ && signals_5746(d, n, false)
+                                    ? ANYDTLS_OK
+                                    : ANYDTLS_E_BACKEND};
+}
+
+/* RFC 5746 3.6: renegotiation_info with client verify_data in an initial
+ * ClientHello aborts the handshake with a fatal handshake_failure. */
+static struct outcome forged_reneg_info(void)
+{
+    uint8_t info[13] = {12, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    uint8_t d[4096];
+    int n = 0;
+    int rc = serve_hello(info, sizeof info, d, sizeof d, &n);
+    if (rc < 0 && rc != ANYDTLS_E_WANT_READ && !(n == 15 && d[0] == 21 && d[13] == 2 && d[14] == 40)) {
+        tap_diag("forged renegotiation_info: %s, no handshake_failure alert (%d bytes)",
+                 code_name(rc), n);
+        rc = ANYDTLS_E_BACKEND;
+    }
+    return (struct outcome){NA, rc};
+}
+
 /* ---------------- the table ---------------- */
 
 static const struct scenario {
@@ -508,6 +667,12 @@ static const struct scenario {
     {"NULL and out-of-range arguments", null_arguments, {ANYDTLS_E_INVALID_ARG, NA}},
     {"malformed ClientHello to the cookie check", malformed_client_hello,
      {NA, ANYDTLS_E_BAD_RECORD}},
+    {"initial ClientHello signals secure renegotiation (RFC 5746)", client_hello_signals,
+     {ANYDTLS_OK, NA}},
+    {"ServerHello answers with an empty renegotiation_info", server_hello_signals,
+     {NA, ANYDTLS_OK}},
+    {"initial ClientHello with a non-empty renegotiation_info", forged_reneg_info,
+     {NA, ANYDTLS_E_HANDSHAKE}},
 };
 
 #define N_SCENARIOS (sizeof table / sizeof table[0])
