@@ -60,8 +60,8 @@ stop_server() {
     wait "$server_pid" 2>/dev/null
     server_pid=
 }
-wait_server() { # at most 20 s for a --once server to end
-    timeout 20 tail --pid="$server_pid" -f /dev/null
+wait_server() { # at most 20 s for a --once server to end, then it is stopped
+    timeout 20 tail --pid="$server_pid" -f /dev/null || kill "$server_pid" 2>/dev/null
     wait "$server_pid" 2>/dev/null
     src=$?
     server_pid=

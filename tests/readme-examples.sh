@@ -70,7 +70,7 @@ for f in $BACKENDS; do
     done
     (cd "$tmp/run" && timeout 30 "$tmp/client-$f" 127.0.0.1 "$port") >"$tmp/client.out" 2>"$tmp/client.log"
     crc=$?
-    timeout 20 tail --pid="$server_pid" -f /dev/null
+    timeout 20 tail --pid="$server_pid" -f /dev/null || kill "$server_pid" 2>/dev/null
     wait "$server_pid" 2>/dev/null
     src=$?
     server_pid=
@@ -95,7 +95,7 @@ for f in $BACKENDS; do
     sleep 0.3
     (cd "$tmp/run" && timeout 30 "$tmp/man-client-$f") >"$tmp/client.out" 2>"$tmp/client.log"
     crc=$?
-    timeout 20 tail --pid="$server_pid" -f /dev/null
+    timeout 20 tail --pid="$server_pid" -f /dev/null || kill "$server_pid" 2>/dev/null
     wait "$server_pid" 2>/dev/null
     server_pid=
     if [ $crc -eq 0 ] && grep -q '^hello$' "$tmp/client.out"; then
