@@ -224,8 +224,8 @@ static int accept_datagram(anydtls_config *cfg, int fd, anydtls_transport **t,
     if (connect(fd, (struct sockaddr *)&from, flen) != 0)
         return ANYDTLS_E_IO;
     rc = anydtls_transport_new_udp(t, fd);
-    if (rc == ANYDTLS_OK)
-        rc = anydtls_session_accept(out, cfg, *t, &ps);
+    if (rc == ANYDTLS_OK && (rc = anydtls_session_accept(out, cfg, *t, &ps)) != ANYDTLS_OK)
+        net_hello_failed(id); /* its retransmissions would fail the same way */
     return rc == ANYDTLS_OK ? 1 : rc;
 }
 
