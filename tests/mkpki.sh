@@ -8,6 +8,10 @@
 #   wrongname.pem/.key  CN/SAN other.example, from the trusted CA
 #   rogue.pem/.key   localhost, from a CA nobody trusts (rogue-ca.pem)
 #   server-rsa.pem/.key  localhost as server.pem, but an RSA 2048 key
+#   deep-server-chain.pem/deep-server.key, deep-client-chain.pem/.key
+#                    leaves under three RSA intermediates (inter1-rsa under
+#                    ca, inter2-rsa, inter3-rsa), each chain file holding
+#                    the leaf and the intermediates: flights of ~4 KB
 set -eu
 dir=$1
 OPENSSL=${OPENSSL:-openssl}
@@ -28,6 +32,15 @@ ca() { # name
         -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
 }
 
+sub() { # name ca: an intermediate CA
+    newkey "$1.key"
+    "$OPENSSL" req -new -key "$1.key" -out "$1.csr" -subj "/CN=anydtls test $1"
+    printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' >"$1.ext"
+    "$OPENSSL" x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.key" -CAcreateserial \
+        -days 30 -out "$1.pem" -extfile "$1.ext" 2>/dev/null
+    rm -f "$1.csr" "$1.ext"
+}
+
 leaf() { # name ca days cn san
     newkey "$1.key"
     "$OPENSSL" req -new -key "$1.key" -out "$1.csr" -subj "/CN=$4"
@@ -45,5 +58,13 @@ leaf expired ca -1 localhost "DNS:localhost,IP:127.0.0.1,IP:::1"
 leaf wrongname ca 30 other.example "DNS:other.example"
 leaf rogue rogue-ca 30 localhost "DNS:localhost,IP:127.0.0.1,IP:::1"
 leaf server-rsa ca 30 localhost "DNS:localhost,IP:127.0.0.1,IP:::1"
+sub inter1-rsa ca
+sub inter2-rsa inter1-rsa
+sub inter3-rsa inter2-rsa
+leaf deep-server inter3-rsa 30 localhost "DNS:localhost,IP:127.0.0.1,IP:::1"
+leaf deep-client inter3-rsa 30 "anydtls client" "DNS:client.example"
+for l in deep-server deep-client; do
+    cat "$l.pem" inter3-rsa.pem inter2-rsa.pem inter1-rsa.pem >"$l-chain.pem"
+done
 chmod 644 ./*.pem
 touch stamp
