@@ -631,6 +631,115 @@ static struct outcome forged_reneg_info(void)
     return (struct outcome){NA, rc};
 }
 
+/* ---------------- replayed ClientHellos (issue 12, item 8) ----------------
+ * A verified ClientHello captured and sent again (from a spoofed source:
+ * nobody answers the flight it draws) verifies while its cookie lives; the
+ * session it makes ends as the timeout of an unverified peer, never as
+ * PSK_KEY; once the cookie is older than two lifetimes the same datagram
+ * only draws a new HelloVerifyRequest, and a prestate made from it before
+ * is refused by accept (doc/architecture.md 5, "The cookie"). */
+
+static anydtls_addr replay_peer;
+
+/* A PSK client's verified ClientHello for cfg into hello; its length. */
+static size_t verified_hello(anydtls_config *cfg, uint8_t *hello, size_t cap)
+{
+    anydtls_config *ccfg = client_psk_config(TEST_PSK_IDENTITY, test_psk_key, sizeof test_psk_key);
+    anydtls_transport *t;
+    anydtls_session *c;
+    uint8_t first[2048], reply[ANYDTLS_HVR_MAX];
+    size_t rlen, len = 0;
+    anydtls_prestate ps;
+    CHECK(anydtls_addr_from_string(&replay_peer, "192.0.2.7", 5684));
+    CHECK(anydtls_transport_new_memory(&t, 0));
+    CHECK(anydtls_session_new(&c, ccfg, t));
+    anydtls_handshake(c);
+    int n = anydtls_memory_pop(t, first, sizeof first);
+    if (n > 0 && anydtls_cookie_check(cfg, first, (size_t)n, &replay_peer, reply, sizeof reply,
+                                      &rlen, &ps) == ANYDTLS_COOKIE_SEND_HVR) {
+        CHECK(anydtls_memory_push(t, reply, rlen));
+        anydtls_handshake(c);
+        n = anydtls_memory_pop(t, hello, cap);
+        len = n > 0 ? (size_t)n : 0;
+    }
+    anydtls_session_free(c);
+    anydtls_transport_free(t);
+    anydtls_config_free(ccfg);
+    return len;
+}
+
+/* A server session for a replayed hello, left to its timers. */
+static int abandoned(anydtls_config *cfg, const anydtls_prestate *ps)
+{
+    anydtls_transport *t;
+    anydtls_session *s = NULL;
+    uint8_t sink[20000];
+    uint32_t ms;
+    CHECK(anydtls_transport_new_memory(&t, 0));
+    int rc = anydtls_session_accept(&s, cfg, t, ps);
+    for (int i = 0; rc == ANYDTLS_OK && i < 100; i++) {
+        int h = anydtls_handshake(s);
+        while (anydtls_memory_pop(t, sink, sizeof sink) > 0)
+            ;
+        if (h != ANYDTLS_E_WANT_READ && h != ANYDTLS_E_WANT_WRITE) {
+            rc = h;
+            break;
+        }
+        if (anydtls_get_timeout(s, &ms) == 1) {
+            vclock_advance_ms(ms + 1);
+            if ((h = anydtls_handle_timeout(s)) < 0) {
+                rc = h;
+                break;
+            }
+        }
+    }
+    anydtls_session_free(s);
+    anydtls_transport_free(t);
+    return rc;
+}
+
+static struct outcome replayed_hello(void)
+{
+    anydtls_config *cfg = server_psk_config();
+    CHECK(anydtls_config_set_timeouts(cfg, 100, 1600));
+    uint8_t hello[2048], reply[ANYDTLS_HVR_MAX];
+    size_t rlen, len = verified_hello(cfg, hello, sizeof hello);
+    anydtls_prestate ps;
+    int rc = ANYDTLS_E_BACKEND;
+    if (len > 0 && anydtls_cookie_check(cfg, hello, len, &replay_peer, reply, sizeof reply, &rlen,
+                                        &ps) == ANYDTLS_COOKIE_VERIFIED &&
+        anydtls_cookie_check(cfg, hello, len, &replay_peer, reply, sizeof reply, &rlen, &ps) ==
+            ANYDTLS_COOKIE_VERIFIED)
+        rc = abandoned(cfg, &ps); /* the second copy of the same datagram */
+    anydtls_config_free(cfg);
+    return (struct outcome){NA, rc};
+}
+
+/* The same datagram after two lifetimes: a new HelloVerifyRequest (as
+ * WANT_READ: no session), and accept refuses the prestate of before. */
+static struct outcome expired_cookie(void)
+{
+    anydtls_config *cfg = server_psk_config();
+    CHECK(anydtls_config_set_cookie_lifetime(cfg, 5));
+    uint8_t hello[2048], reply[ANYDTLS_HVR_MAX];
+    size_t rlen, len = verified_hello(cfg, hello, sizeof hello);
+    anydtls_prestate ps, late;
+    int rc = ANYDTLS_E_BACKEND;
+    if (len > 0 && anydtls_cookie_check(cfg, hello, len, &replay_peer, reply, sizeof reply, &rlen,
+                                        &ps) == ANYDTLS_COOKIE_VERIFIED) {
+        vclock_advance_ms(2 * 5000);
+        int again =
+            anydtls_cookie_check(cfg, hello, len, &replay_peer, reply, sizeof reply, &rlen, &late);
+        rc = abandoned(cfg, &ps);
+        if (again != ANYDTLS_COOKIE_SEND_HVR) {
+            tap_diag("expired cookie: the check answered %d, not a HelloVerifyRequest", again);
+            rc = ANYDTLS_E_BACKEND;
+        }
+    }
+    anydtls_config_free(cfg);
+    return (struct outcome){NA, rc};
+}
+
 /* ---------------- the table ---------------- */
 
 static const struct scenario {
@@ -673,6 +782,9 @@ static const struct scenario {
      {NA, ANYDTLS_OK}},
     {"initial ClientHello with a non-empty renegotiation_info", forged_reneg_info,
      {NA, ANYDTLS_E_HANDSHAKE}},
+    {"verified ClientHello replayed, its handshake abandoned", replayed_hello,
+     {NA, ANYDTLS_E_TIMEOUT}},
+    {"prestate whose cookie is two lifetimes old", expired_cookie, {NA, ANYDTLS_E_INVALID_ARG}},
 };
 
 #define N_SCENARIOS (sizeof table / sizeof table[0])
