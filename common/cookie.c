@@ -73,6 +73,10 @@ static int parse_record(struct reader *r, struct client_hello *ch, struct reader
         (version >> 8) != 0xFE || take_uint(r, 2, &epoch) != 0 || epoch != 0 ||
         take_uint(r, 6, &ch->record_seq) != 0 || take_uint(r, 2, &len) != 0 || len > r->left)
         return -1;
+    /* A plaintext record carries at most 2^14 bytes (RFC 6347 4.1): the
+     * libraries answer a longer one each in its own way, or not at all. */
+    if (len > ANYDTLS_MAX_PLAINTEXT)
+        return -1;
     body->p = r->p;
     body->left = (size_t)len;
     return 0;

@@ -183,6 +183,11 @@ int anydtls_max_payload(anydtls_session *s)
         return ready;
     if (s->max_payload <= 0)
         s->max_payload = DRV.max_payload(s);
+    /* A record carries at most 2^14 bytes of plaintext (RFC 6347 4.1,
+     * RFC 5246 6.2.1), whatever the MTU: OpenSSL reports MTU minus overhead
+     * up to 18403 and then refuses a write over 2^14. */
+    if (s->max_payload > ANYDTLS_MAX_PLAINTEXT)
+        s->max_payload = ANYDTLS_MAX_PLAINTEXT;
     return s->max_payload;
 }
 

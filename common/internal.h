@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #define ANYDTLS_MAX_DATAGRAM 18432 /* 16384 plaintext + 2048 expansion */
+#define ANYDTLS_MAX_PLAINTEXT 16384 /* of one record (RFC 6347 4.1) */
 /* The secret a cookie is the HMAC-SHA256 under: one per cookie key and
  * time slot (common/cookie.c). */
 #define ANYDTLS_COOKIE_SECRET_LEN 32

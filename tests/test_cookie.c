@@ -114,6 +114,47 @@ static void test_verify(void)
     ok(cookie_in(ch2, ch2_len) != NULL, "the client echoed our cookie");
 }
 
+/* ch2 with a padding extension (type 21) making its record body
+ * body_len bytes long, into d (the lengths of the record, the handshake
+ * message, its fragment and the extensions block all follow). */
+static size_t pad_hello(uint8_t *d, size_t body_len)
+{
+    size_t at = 13 + 12 + 2 + 32;
+    at += 1 + ch2[at];                               /* session id */
+    at += 1 + ch2[at];                               /* cookie */
+    at += 2 + ((size_t)ch2[at] << 8 | ch2[at + 1]);  /* suites */
+    at += 1 + ch2[at];                               /* compression */
+    size_t ext_len = (size_t)ch2[at] << 8 | ch2[at + 1];
+    size_t pad = body_len - (ch2_len - 13) - 4, grow = pad + 4;
+    memcpy(d, ch2, ch2_len);
+    d[ch2_len] = 0, d[ch2_len + 1] = 21, d[ch2_len + 2] = (uint8_t)(pad >> 8);
+    d[ch2_len + 3] = (uint8_t)pad;
+    memset(d + ch2_len + 4, 0, pad);
+    ext_len += grow;
+    d[at] = (uint8_t)(ext_len >> 8), d[at + 1] = (uint8_t)ext_len;
+    size_t hs = body_len - 12;
+    for (int f = 0; f < 2; f++) { /* length and fragment_length */
+        uint8_t *l = d + 13 + (f == 0 ? 1 : 9);
+        l[0] = (uint8_t)(hs >> 16), l[1] = (uint8_t)(hs >> 8), l[2] = (uint8_t)hs;
+    }
+    d[11] = (uint8_t)(body_len >> 8), d[12] = (uint8_t)body_len;
+    return 13 + body_len;
+}
+
+/* A plaintext record is at most 2^14 bytes (RFC 6347 4.1): a verified
+ * ClientHello in a longer one is malformed, not handed to a library that
+ * would answer it with record_overflow, silence or a stuck session. */
+static void test_record_limit(void)
+{
+    static uint8_t big[16384 + 13 + 64];
+    size_t n = pad_hello(big, 16384);
+    is(check(big, n, &peer, NULL), ANYDTLS_COOKIE_VERIFIED,
+       "a ClientHello record of 2^14 bytes (a padding extension) verifies");
+    n = pad_hello(big, 16385);
+    is(check(big, n, &peer, NULL), ANYDTLS_E_BAD_RECORD,
+       "a ClientHello record of 2^14 + 1 bytes is malformed");
+}
+
 static void test_flips(void)
 {
     const uint8_t *c = cookie_in(ch2, ch2_len);
@@ -572,11 +613,12 @@ static void test_forged_prestates(void)
 
 int main(void)
 {
-    tap_plan(37 + 9 + 4 + 3 + 5);
+    tap_plan(37 + 2 + 9 + 4 + 3 + 5);
     setup();
     test_hvr_format();
     test_verify();
     test_flips();
+    test_record_limit();
     test_peers();
     test_rotation();
     test_malformed();

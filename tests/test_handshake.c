@@ -118,10 +118,22 @@ static void test_sizes_and_garbage(void)
         ok(small > 0 && small < 600 && small < max, "max payload follows the MTU (%d)", small);
         is(anydtls_write(l.c, big, (size_t)small + 1), ANYDTLS_E_MSG_TOO_BIG,
            "over the new payload: MSG_TOO_BIG");
+        /* At the largest MTU a record's 2^14-byte plaintext limit binds. */
+        is(anydtls_set_mtu(l.c, ANYDTLS_MTU_MAX), ANYDTLS_OK, "MTU raised to %d", ANYDTLS_MTU_MAX);
+        int top = anydtls_max_payload(l.c);
+        ok(top > 16000 && top <= 16384, "max payload at MTU %d is at most 2^14 (%d)",
+           ANYDTLS_MTU_MAX, top);
+        is(anydtls_write(l.c, big, (size_t)top), top, "a write of that payload is sent");
+        link_pump(&l);
+        is(anydtls_read(l.s, got, sizeof got), top, "and arrives whole");
     } else {
         is(anydtls_set_mtu(l.c, 600), ANYDTLS_E_UNSUPPORTED, "set_mtu: UNSUPPORTED without CAP_MTU");
         tap_skip(missing_cap(ANYDTLS_CAP_MTU), "max payload follows the MTU");
         tap_skip(missing_cap(ANYDTLS_CAP_MTU), "over the new payload: MSG_TOO_BIG");
+        tap_skip(missing_cap(ANYDTLS_CAP_MTU), "MTU raised to the maximum");
+        tap_skip(missing_cap(ANYDTLS_CAP_MTU), "max payload at the largest MTU is at most 2^14");
+        tap_skip(missing_cap(ANYDTLS_CAP_MTU), "a write of that payload is sent");
+        tap_skip(missing_cap(ANYDTLS_CAP_MTU), "and arrives whole");
     }
     static const uint8_t garbage[] = {0x17, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 4, 1, 2, 3, 4};
     anydtls_memory_push(l.st, garbage, sizeof garbage);
@@ -241,7 +253,7 @@ int main(void)
     /* The memory link's timers on the virtual clock: a loaded machine
      * cannot make a retransmission fire early (vclock.h). */
     vclock_start();
-    tap_plan(76);
+    tap_plan(80);
     test_cert(false);
     test_cert(true);
     test_psk(false);
