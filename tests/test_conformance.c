@@ -350,7 +350,8 @@ static size_t make_hello(uint8_t *d, uint16_t version, struct offer o, const uin
     b[35] = (uint8_t)cookie_len;
     if (cookie_len > 0)
         memcpy(b + 36, cookie, cookie_len);
-    memcpy(b + 36 + cookie_len, o.tail, o.len);
+    if (o.len > 0)
+        memcpy(b + 36 + cookie_len, o.tail, o.len);
     return 13 + 12 + body;
 }
 
@@ -488,7 +489,8 @@ static size_t build_hello(uint8_t *d, const uint8_t *info, size_t info_len, cons
         b[n++] = (uint8_t)(i * 7 + 1);
     b[n++] = 0; /* session id */
     b[n++] = (uint8_t)cookie_len;
-    memcpy(b + n, cookie, cookie_len);
+    if (cookie_len > 0)
+        memcpy(b + n, cookie, cookie_len);
     n += cookie_len;
     b[n++] = 0, b[n++] = sizeof suites;
     memcpy(b + n, suites, sizeof suites);
@@ -496,7 +498,8 @@ static size_t build_hello(uint8_t *d, const uint8_t *info, size_t info_len, cons
     b[n++] = 1, b[n++] = 0; /* null compression */
     b[n++] = 0, b[n++] = (uint8_t)(4 + info_len);
     b[n++] = 0xff, b[n++] = 0x01, b[n++] = 0, b[n++] = (uint8_t)info_len;
-    memcpy(b + n, info, info_len);
+    if (info_len > 0)
+        memcpy(b + n, info, info_len);
     n += info_len;
     uint8_t seq = cookie_len > 0;
     const uint8_t rec[13] = {22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, seq,

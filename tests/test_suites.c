@@ -41,7 +41,8 @@ struct suite_list {
 
 static void list_set(struct suite_list *l, const uint16_t *v, size_t n)
 {
-    memcpy(l->v, v, n * sizeof v[0]);
+    if (n > 0)
+        memcpy(l->v, v, n * sizeof v[0]);
     l->n = n;
 }
 
@@ -116,7 +117,8 @@ static size_t build_hello(uint8_t *out, unsigned version, const uint16_t *suites
     at += 32;
     b[at++] = 0; /* session id */
     b[at++] = (uint8_t)cookie_len;
-    memcpy(b + at, cookie, cookie_len);
+    if (cookie_len > 0)
+        memcpy(b + at, cookie, cookie_len);
     at += cookie_len;
     at += put16(b + at, (unsigned)(2 * n));
     for (size_t i = 0; i < n; i++)
