@@ -87,6 +87,7 @@ struct wolf_session {
     bool bad_reneg_info; /* an initial ClientHello claimed a previous handshake */
     bool reneg_pending; /* a renegotiating ClientHello awaits its warning */
     bool sealing_alert; /* the next record wolfSSL sends becomes that warning */
+    uint64_t refused_ms; /* when that warning was last sent, 0 never */
 };
 
 #define WCFG(cfg) ((struct wolf_config *)(cfg)->native)
@@ -443,11 +444,63 @@ static bool claims_previous_handshake(const uint8_t *p, size_t n)
 /* An encrypted handshake record after the handshake, larger than any
  * Finished (12 + 12 bytes) with the AEAD overhead of our suites (at most
  * 8 + 16): not a retransmitted Finished, so a renegotiating ClientHello. */
+static bool record_authentic(WOLFSSL *ssl, const uint8_t *p, size_t n);
+
 static bool is_renegotiation(const anydtls_session *s, const uint8_t *p, size_t n)
 {
     return s->cfg->role == ANYDTLS_SERVER && n >= 13 && p[0] == 22 && (p[3] | p[4]) != 0 &&
-           (((size_t)p[11] << 8) | p[12]) > 24 + 24;
+           (((size_t)p[11] << 8) | p[12]) > 24 + 24 && record_authentic(WSES(s)->ssl, p, n);
 }
+
+/* Whether the first record of p opens under the client's write key: only
+ * a renegotiating ClientHello the peer really sent is answered; a forged
+ * one (found from outside: it drew the warning, an oracle and a reflector)
+ * is dropped as wolfSSL would drop it.  ATOMIC_USER gives the keys. */
+#ifdef ATOMIC_USER
+static bool record_authentic(WOLFSSL *ssl, const uint8_t *p, size_t n)
+{
+    const uint8_t *key = wolfSSL_GetClientWriteKey(ssl), *iv = wolfSSL_GetClientWriteIV(ssl);
+    int cipher = wolfSSL_GetBulkCipher(ssl), key_len = wolfSSL_GetKeySize(ssl), r = -1;
+    size_t body = ((size_t)p[11] << 8) | p[12], explicit = cipher == wolfssl_aes_gcm ? 8 : 0;
+    if (key == NULL || iv == NULL || 13 + body > n || body < explicit + 16 + 1)
+        return false;
+    size_t plain = body - explicit - 16;
+    uint8_t aad[13], nonce[12], *out = malloc(plain);
+    if (out == NULL)
+        return false;
+    memcpy(aad, p + 3, 8); /* epoch and sequence number */
+    aad[8] = p[0], aad[9] = p[1], aad[10] = p[2];
+    aad[11] = (uint8_t)(plain >> 8), aad[12] = (uint8_t)plain;
+    const uint8_t *ct = p + 13 + explicit, *tag = ct + plain;
+    if (cipher == wolfssl_aes_gcm) {
+        Aes aes;
+        memcpy(nonce, iv, 4);
+        memcpy(nonce + 4, p + 13, 8);
+        if (wc_AesInit(&aes, NULL, INVALID_DEVID) == 0) {
+            r = wc_AesGcmSetKey(&aes, key, (word32)key_len);
+            if (r == 0)
+                r = wc_AesGcmDecrypt(&aes, out, ct, (word32)plain, nonce, sizeof nonce, tag, 16,
+                                     aad, sizeof aad);
+            wc_AesFree(&aes);
+        }
+        anydtls_wipe(&aes, sizeof aes);
+    } else if (cipher == wolfssl_chacha && key_len == CHACHA20_POLY1305_AEAD_KEYSIZE) {
+        memcpy(nonce, iv, sizeof nonce);
+        for (int i = 0; i < 8; i++)
+            nonce[4 + i] ^= p[3 + i];
+        r = wc_ChaCha20Poly1305_Decrypt(key, nonce, aad, sizeof aad, ct, (word32)plain, tag, out);
+    }
+    anydtls_wipe(out, plain);
+    free(out);
+    return r == 0;
+}
+#else
+static bool record_authentic(WOLFSSL *ssl, const uint8_t *p, size_t n)
+{
+    (void)ssl, (void)p, (void)n;
+    return true; /* no keys: dropped unanswered (send_sealed_alert) */
+}
+#endif
 
 /* wolfSSL has no call that sends an alert on an established session, so
  * the server's no_renegotiation warning is made here: wolfSSL seals a
@@ -511,6 +564,12 @@ static void refuse_renegotiation(anydtls_session *s)
     if (!ws->reneg_pending)
         return;
     ws->reneg_pending = false;
+    /* At most once per initial retransmission timeout, as flight_resend:
+     * a replayed ClientHello draws no more. */
+    uint64_t now = clock_ms();
+    if (ws->refused_ms != 0 && now - ws->refused_ms < s->cfg->timeout_initial_ms)
+        return;
+    ws->refused_ms = now;
     ws->sealing_alert = true;
     (void)wolfSSL_write(ws->ssl, sacrifice, sizeof sacrifice);
     ws->sealing_alert = false;
