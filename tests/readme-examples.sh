@@ -4,6 +4,8 @@
 # -Wall -Wextra -Werror against every built flavour's library, and run:
 # the server example and the client example against each other on
 # 127.0.0.1 with the test PKI.  So the README's examples cannot rot.
+# They are built with the build's CFLAGS and LDFLAGS (EXAMPLE_FLAGS, from
+# Makefile.am), so under check-sanitize they link the sanitizers too.
 set -u
 . "${srcdir:-.}/tests/flavour.sh"
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,7 +51,7 @@ for f in $BACKENDS; do
     ok=yes
     : >"$tmp/cc.log"
     for src in $examples; do
-        "$LIBTOOL" --mode=link ${CC:-cc} -Wall -Wextra -Werror -I"$top/include" \
+        "$LIBTOOL" --mode=link ${CC:-cc} ${EXAMPLE_FLAGS:-} -Wall -Wextra -Werror -I"$top/include" \
             -o "$tmp/${src%.c}-$f" "$tmp/src/$src" "$build/libanydtls-$f.la" >>"$tmp/cc.log" 2>&1 ||
             ok=no
     done
@@ -88,7 +90,7 @@ for f in $BACKENDS; do
     # anydtls(3)'s client against the README's server, on this run's port.
     port=$((port + 1))
     sed "s/4433/$port/" "$tmp/src/anydtls.3.c" >"$tmp/man-client.c"
-    "$LIBTOOL" --mode=link ${CC:-cc} -Wall -Wextra -Werror -I"$top/include" -o "$tmp/man-client-$f" \
+    "$LIBTOOL" --mode=link ${CC:-cc} ${EXAMPLE_FLAGS:-} -Wall -Wextra -Werror -I"$top/include" -o "$tmp/man-client-$f" \
         "$tmp/man-client.c" "$build/libanydtls-$f.la" >"$tmp/cc.log" 2>&1
     (cd "$tmp/run" && exec "$tmp/server-$f" "$port") >"$tmp/server.out" 2>"$tmp/server.log" &
     server_pid=$!
