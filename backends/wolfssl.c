@@ -633,11 +633,23 @@ static size_t piece(const struct wolf_session *ws, size_t split_end, size_t cap)
     return n;
 }
 
+#ifdef WOLFSSL_DTLS_MTU
+/* wolfSSL_dtls_set_mtu refuses more than MAX_RECORD_SIZE, 2^14 (5.7.2,
+ * src/ssl.c), where ours go up to ANYDTLS_MTU_MAX.  wolfSSL then sends
+ * datagrams of at most 2^14 bytes, which is within our MTU, and reads
+ * longer ones in pieces (next_datagram). */
+#define WOLF_MTU_MAX 16384u
+static int wolf_apply_mtu(WOLFSSL *ssl, unsigned mtu)
+{
+    return wolfSSL_dtls_set_mtu(ssl, (unsigned short)(mtu < WOLF_MTU_MAX ? mtu : WOLF_MTU_MAX));
+}
+#endif
+
 #if !defined(ROOM_BY_READ_SIZE) && defined(WOLFSSL_DTLS_MTU)
 static void restore_mtu(anydtls_session *s)
 {
     if (WSES(s)->mtu_raised)
-        (void)wolfSSL_dtls_set_mtu(WSES(s)->ssl, (unsigned short)s->mtu);
+        (void)wolf_apply_mtu(WSES(s)->ssl, s->mtu);
     WSES(s)->mtu_raised = false;
 }
 #else
@@ -1119,7 +1131,7 @@ static int wolf_session_new(anydtls_session *s, const anydtls_prestate *ps)
         r = wolfSSL_dtls_set_timeout_max(ws->ssl, 1 << 20);
 #ifdef WOLFSSL_DTLS_MTU
     if (r == WOLFSSL_SUCCESS)
-        r = wolfSSL_dtls_set_mtu(ws->ssl, (unsigned short)s->mtu);
+        r = wolf_apply_mtu(ws->ssl, s->mtu);
 #endif
     if (r != WOLFSSL_SUCCESS) {
         wolfSSL_ERR_error_string_n((unsigned long)r, s->detail, sizeof s->detail);
@@ -1378,7 +1390,7 @@ static int wolf_handle_timeout(anydtls_session *s)
 #define WOLF_CAP_MTU ANYDTLS_CAP_MTU
 static int wolf_set_mtu(anydtls_session *s, unsigned mtu)
 {
-    return wolfSSL_dtls_set_mtu(WSES(s)->ssl, (unsigned short)mtu) == WOLFSSL_SUCCESS
+    return wolf_apply_mtu(WSES(s)->ssl, mtu) == WOLFSSL_SUCCESS
                ? ANYDTLS_OK
                : ANYDTLS_E_INVALID_ARG;
 }
