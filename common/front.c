@@ -29,7 +29,7 @@ unsigned anydtls_backend_caps(void)
 /* One rule for the optional slots: a capability bit implies its slots, so
  * the front tests the bit alone, and this check (run on every flavour by
  * tests/test_args.c) walks the vtable once to hold the driver to it. */
-int anydtls_internal_driver_check(const struct anydtls_backend *d)
+int anydtls_test_driver_check(const struct anydtls_backend *d)
 {
     if (d->name == NULL || d->version == NULL || d->config_build == NULL ||
         d->config_free == NULL || d->session_new == NULL || d->session_free == NULL ||
@@ -50,7 +50,7 @@ int anydtls_internal_driver_check(const struct anydtls_backend *d)
     return 0;
 }
 
-const struct anydtls_backend *anydtls_internal_driver(void)
+const struct anydtls_backend *anydtls_test_driver(void)
 {
     return &DRV;
 }

@@ -164,12 +164,16 @@ struct anydtls_backend {
 
 /* The one driver linked into this library flavour. */
 extern const struct anydtls_backend anydtls_backend_driver;
-/* Test hooks (exported, not API): the driver, and the check that every
- * capability bit it claims comes with its slots and every mandatory slot is
- * there: 0, -1 for a missing mandatory slot, or the capability bit whose
- * slot is missing (common/front.c). */
-ANYDTLS_API const struct anydtls_backend *anydtls_internal_driver(void);
-ANYDTLS_API int anydtls_internal_driver_check(const struct anydtls_backend *d);
+/* Test hooks, the only exported symbols outside the public header, all
+ * named anydtls_test_* (tests/exports.sh holds every library to that): the
+ * driver; the check that every capability bit it claims comes with its
+ * slots and every mandatory slot is there: 0, -1 for a missing mandatory
+ * slot, or the capability bit whose slot is missing (common/front.c); and
+ * anydtls_session_fail for tests/test_args.c (common/util.c). */
+ANYDTLS_API const struct anydtls_backend *anydtls_test_driver(void);
+ANYDTLS_API int anydtls_test_driver_check(const struct anydtls_backend *d);
+ANYDTLS_API int anydtls_test_session_fail(anydtls_session *s, int code, long native,
+                                          const char *msg);
 
 /* ---- helpers (common/util.c) ---- */
 /* Constant time: 1 when a and b are equal over n bytes, else 0. */
@@ -186,8 +190,8 @@ int anydtls_bytes_set(struct anydtls_bytes *b, const void *data, size_t len);
 int anydtls_strdup_into(char **dst, const char *src);
 /* Record a failure on the session: keeps native code and message, returns
  * code.  Once the session failed, neither changes again: they describe the
- * code that failed it.  Exported for tests/test_args.c. */
-ANYDTLS_API int anydtls_session_fail(anydtls_session *s, int code, long native, const char *msg);
+ * code that failed it. */
+int anydtls_session_fail(anydtls_session *s, int code, long native, const char *msg);
 void anydtls_set_detail(char *dst, size_t cap, const char *msg);
 /* A server's PSK identity as the library reports it once the handshake is
  * done: a resumed session never called the lookup that records it.  Kept

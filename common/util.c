@@ -104,3 +104,8 @@ int anydtls_session_fail(anydtls_session *s, int code, long native, const char *
     }
     return code;
 }
+
+int anydtls_test_session_fail(anydtls_session *s, int code, long native, const char *msg)
+{
+    return anydtls_session_fail(s, code, native, msg);
+}

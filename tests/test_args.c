@@ -726,8 +726,8 @@ static void test_huge_lengths(void)
 /* Item 11: a capability bit implies its slots; the check walks the vtable. */
 static void test_driver_slots(void)
 {
-    const struct anydtls_backend *d = anydtls_internal_driver();
-    is(anydtls_internal_driver_check(d), 0,
+    const struct anydtls_backend *d = anydtls_test_driver();
+    is(anydtls_test_driver_check(d), 0,
        "the %s driver: every mandatory slot, and the slots of each capability it claims", d->name);
     is((int)d->caps, (int)anydtls_backend_caps(), "anydtls_backend_caps is the driver's bits");
     struct anydtls_backend x;
@@ -737,7 +737,7 @@ static void test_driver_slots(void)
         x = *d;                                                                                \
         x.caps |= (cap);                                                                       \
         x.field = NULL;                                                                        \
-        caught += anydtls_internal_driver_check(&x) == (int)(cap);                            \
+        caught += anydtls_test_driver_check(&x) == (int)(cap);                            \
         cases++;                                                                               \
     } while (0)
     SLOT_CASE(ANYDTLS_CAP_MTU, set_mtu);
@@ -751,7 +751,7 @@ static void test_driver_slots(void)
        cases);
     x = *d;
     x.handshake = NULL;
-    is(anydtls_internal_driver_check(&x), -1, "a missing mandatory slot is caught");
+    is(anydtls_test_driver_check(&x), -1, "a missing mandatory slot is caught");
 }
 
 /* Item 12: a failed session answers every call with the code that failed
@@ -779,7 +779,7 @@ static void test_failed_session(void)
     is(anydtls_handle_timeout(l.c), code, "failed session: handle_timeout too");
     /* A later failure recorded on it (a driver's, on some path) changes
      * neither the code nor what describes it. */
-    is(anydtls_session_fail(l.c, ANYDTLS_E_IO, 4242, "a later failure"), ANYDTLS_E_IO,
+    is(anydtls_test_session_fail(l.c, ANYDTLS_E_IO, 4242, "a later failure"), ANYDTLS_E_IO,
        "failed session: a later failure returns its own code to its caller");
     is(anydtls_handshake(l.c), code, "failed session: still answers with the first code");
     ok(strcmp(anydtls_error_detail(l.c), detail) == 0,
