@@ -619,18 +619,21 @@ static size_t record_len(const uint8_t *r)
 }
 
 /* How much of what is left of ws->rx wolfSSL gets in a read of cap bytes:
- * the rest of a record handed over in pieces, else whole records, else
- * nothing (0) when the next record alone is longer than cap. */
+ * the rest of a record handed over in pieces, else the next record whole,
+ * else nothing (0) when that record is longer than cap.  One record a
+ * read: when wolfSSL drops a record (a replay of one it has read, one it
+ * cannot decrypt), it drops the rest of its read with it, as if the
+ * datagram ended there.  A truncated copy sent ahead of a datagram (its
+ * whole records pass, the cut one is dropped) made the original's first
+ * record a replay, and every genuine record after it went too. */
 static size_t piece(const struct wolf_session *ws, size_t split_end, size_t cap)
 {
-    size_t at = ws->rx_at, n = 0;
+    size_t at = ws->rx_at;
     if (at < split_end)
         return split_end - at < cap ? split_end - at : cap;
-    while (at + 13 <= ws->rx_len && n + record_len(ws->rx + at) <= cap) {
-        n += record_len(ws->rx + at);
-        at += record_len(ws->rx + at);
-    }
-    return n;
+    if (at + 13 <= ws->rx_len && record_len(ws->rx + at) <= cap)
+        return record_len(ws->rx + at);
+    return 0;
 }
 
 #ifdef WOLFSSL_DTLS_MTU
@@ -661,7 +664,7 @@ static void restore_mtu(anydtls_session *s)
 
 /* wolfSSL reads a datagram with one call of its size, which may be
  * shorter than what a peer legally sends (see make_room): the datagram is
- * read whole here and handed over in whole records; a record longer than
+ * read whole here and handed over a whole record a read; a record longer than
  * the call makes the call say "would block" with rx_need set, and the
  * driver calls wolfSSL again with room for it. */
 static int io_recv(WOLFSSL *ssl, char *buf, int len, void *ctx)

@@ -454,7 +454,7 @@ static void pass_time(uint32_t ms)
  * and, for a plaintext handshake record, the message type). */
 static void trace(int dir, enum fate f, const uint8_t *d, size_t len)
 {
-    static const char *fates[] = {"drop", "deliver", "duplicate", "hold"};
+    static const char *fates[] = {"drop", "deliver", "duplicate", "hold", "cut+whole"};
     fprintf(stderr, "%10.0f %s %4zu %-9s", now_ms(), dir ? "S->C" : "C->S", len, fates[f]);
     for (size_t at = 0; at + 13 <= len; at += 13 + (((size_t)d[at + 11] << 8) | d[at + 12])) {
         unsigned epoch = (unsigned)d[at + 3] << 8 | d[at + 4];
@@ -479,6 +479,8 @@ static void deliver(struct link *l, int dir, uint8_t *d, size_t len)
         l->held_len[dir] = len;
         return;
     }
+    if (f == PREPEND_CUT && len > 1)
+        arrive(l, dir, d, len / 2);
     for (int i = 0; i < (f == DUPLICATE ? 2 : f == DROP ? 0 : 1); i++)
         arrive(l, dir, d, len);
     if (l->held_len[dir] > 0 && f != HOLD) {

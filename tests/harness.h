@@ -53,7 +53,13 @@ void fast_timers(anydtls_config *cfg);
 /* Decides the fate of the n-th datagram travelling in direction dir
  * (0: client to server, 1: server to client); it may rewrite the datagram
  * in place (same length). */
-enum fate { DROP = 0, DELIVER = 1, DUPLICATE = 2, HOLD = 3 /* after the next one */ };
+enum fate {
+    DROP = 0,
+    DELIVER = 1,
+    DUPLICATE = 2,
+    HOLD = 3,        /* after the next one */
+    PREPEND_CUT = 4, /* its first half (at least one byte) first, then it whole */
+};
 typedef enum fate (*link_filter)(void *user, int dir, int n, uint8_t *d, size_t len);
 /* How long a datagram delivered in direction dir spends in the air (ms);
  * datagrams with different delays overtake one another. */

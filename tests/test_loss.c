@@ -5,7 +5,8 @@
  * Deterministic, as OpenSSL's dtlstest does: for every datagram of a full
  * handshake (certificates, with the cookie exchange) drop exactly that one
  * and prove the handshake still completes; duplicate every datagram both
- * ways; deliver ChangeCipherSpec and Finished swapped; deliver application
+ * ways; send the first half of every datagram ahead of it (full and
+ * resumed handshakes); deliver ChangeCipherSpec and Finished swapped; deliver application
  * data before Finished.
  *
  * Seeded: 200 runs of a link that drops 30 % of the datagrams, duplicates
@@ -162,6 +163,35 @@ static void test_duplicate_all(void)
     uint8_t buf[64];
     is(anydtls_read(l.s, buf, sizeof buf), ANYDTLS_E_WANT_READ, "its duplicate is dropped");
     ok(link_transfer(&l, false, "and back"), "data flows the other way too");
+    done(&l);
+}
+
+/* ---- a truncated copy in front of every datagram ---- */
+
+static enum fate prepend_cut_all(void *user, int dir, int n, uint8_t *d, size_t len)
+{
+    (void)user, (void)dir, (void)n, (void)d, (void)len;
+    return PREPEND_CUT;
+}
+
+/* An on-path party that sends the first half of each datagram ahead of
+ * it: the whole records of the copy arrive first, the cut one is dropped,
+ * and the original then starts with records already read.  wolfSSL drops
+ * the rest of a read after a replayed record: its peer only ever got the
+ * first records of each flight, and both retransmitted for ever. */
+static void test_prepend_cut(bool resume)
+{
+    const char *what = resume ? "resumed" : "full";
+    struct link l = make_link_for(resume);
+    l.filter = prepend_cut_all;
+    if (!ok(link_handshake(&l), "%s handshake, a truncated copy in front of every datagram both "
+                                "ways: handshake completes", what))
+        tap_diag("client %s (%s), server %s (%s)", code_name(l.crc), anydtls_error_detail(l.c),
+                 code_name(l.src), l.s ? anydtls_error_detail(l.s) : "-");
+    ok(link_transfer(&l, true, "after truncated copies") &&
+           link_transfer(&l, false, "and back after truncated copies"),
+       "%s handshake: data flows both ways, each datagram still preceded by its truncated copy",
+       what);
     done(&l);
 }
 
@@ -432,7 +462,7 @@ static void test_seeded(void)
  * memory transports, a callbacks transport, or real UDP sockets, the link
  * losing and reordering them the same way over each (issue 12, item 15:
  * GnuTLS never retransmitted through callbacks). */
-#define SUITE_TESTS (4 + 4 + 3 + 5 + 1 + 4 + 1 + 6)
+#define SUITE_TESTS (4 + 4 + 3 + 5 + 1 + 4 + 1 + 6 + 4)
 
 static void run_suite(enum link_kind kind)
 {
@@ -453,6 +483,13 @@ static void run_suite(enum link_kind kind)
         tap_diag("the first session was not saved: %s", code_name(resumption.len));
     test_drop_each(resumed_counts, true);
     test_duplicate_all();
+    test_prepend_cut(false);
+    if (resumes)
+        test_prepend_cut(true);
+    else
+        for (int i = 0; i < 2; i++)
+            tap_skip("no saved session", "resumed handshake, a truncated copy in front of every "
+                                         "datagram");
     test_swap();
     test_data_before_finished();
     test_seeded();

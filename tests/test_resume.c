@@ -1,7 +1,9 @@
 /* Session resumption: a client saves an established session, a later
  * client resumes it with an abbreviated handshake (certificates and PSK,
  * with and without the cookie exchange); a server that does not take part,
- * or has another ticket key, falls back to a full handshake; the server
+ * or has another ticket key, falls back to a full handshake; a client that
+ * finds the server's Finished wrong fails and its encrypted fatal alert
+ * fails the server; the server
  * still knows its peer (PSK identity, certificate); the API refuses the
  * wrong role, state and data. */
 #include "harness.h"
@@ -135,6 +137,80 @@ static void test_fallback(void)
     pair_free(&p);
 }
 
+/* ---- an encrypted fatal alert ---- */
+
+/* The server's NewSessionTicket (plaintext: it comes before the server's
+ * ChangeCipherSpec) with the last byte of its ticket flipped: the ticket
+ * is opaque to the client, but the server's Finished covers the message as
+ * the server sent it, so the client finds that Finished wrong after its
+ * own ChangeCipherSpec and answers with an encrypted fatal alert (51
+ * decrypt_error from OpenSSL and wolfSSL, 40 from the GnuTLS driver). */
+static enum fate spoil_ticket(void *user, int dir, int n, uint8_t *d, size_t len)
+{
+    (void)n;
+    int *spoiled = user;
+    for (size_t at = 0; dir == 1 && at + 13 <= len;
+         at += 13 + (((size_t)d[at + 11] << 8) | d[at + 12])) {
+        size_t rlen = ((size_t)d[at + 11] << 8) | d[at + 12];
+        if (d[at] == 22 && (d[at + 3] | d[at + 4]) == 0 && rlen > 12 + 6 &&
+            at + 13 + rlen <= len && d[at + 13] == 4 /* NewSessionTicket */) {
+            d[at + 13 + rlen - 1] ^= 0x5a;
+            (*spoiled)++;
+        }
+    }
+    return DELIVER;
+}
+
+/* The alert record the client sends after its ChangeCipherSpec: epoch 1. */
+static enum fate watch_alerts(void *user, int dir, int n, uint8_t *d, size_t len)
+{
+    int *sealed = user;
+    for (size_t at = 0; dir == 0 && at + 13 <= len;
+         at += 13 + (((size_t)d[at + 11] << 8) | d[at + 12]))
+        if (d[at] == 21 && (d[at + 3] | d[at + 4]) != 0)
+            (*sealed)++;
+    return spoil_ticket(sealed + 1, dir, n, d, len);
+}
+
+/* A session that sent an encrypted fatal alert has failed, whatever its
+ * library says next (wolfSSL may report "want read": the driver reads its
+ * alert history), and its peer has the alert. */
+static void test_encrypted_fatal(void)
+{
+    struct pair p = cert_pair();
+    enable(&p);
+    int counts[2] = {0, 0}; /* sealed alerts from the client, tickets spoiled */
+    struct link l;
+    link_init(&l, p.c, p.s, true);
+    l.filter = watch_alerts;
+    l.filter_user = counts;
+    bool done = link_handshake(&l);
+    /* The server's handshake is done once it sent its Finished: the alert
+     * reaches it as it reads. */
+    uint8_t buf[64];
+    int rd = ANYDTLS_E_WANT_READ;
+    for (int i = 0; i < 8 && rd == ANYDTLS_E_WANT_READ && l.s != NULL && l.src == ANYDTLS_OK; i++) {
+        link_pump(&l);
+        rd = anydtls_read(l.s, buf, sizeof buf);
+    }
+    if (l.src == ANYDTLS_OK)
+        l.src = rd;
+    ok(!done && counts[1] > 0, "a spoiled NewSessionTicket: the handshake fails (client %s, "
+                              "server %s)", code_name(l.crc), code_name(l.src));
+    ok(counts[0] > 0, "the client answered the server's Finished with an encrypted alert (%d)",
+       counts[0]);
+    ok(l.crc < 0 && l.crc != ANYDTLS_E_WANT_READ && l.crc != ANYDTLS_E_WANT_WRITE &&
+           l.crc != ANYDTLS_E_TIMEOUT && l.crc != ANYDTLS_E_ALERT,
+       "the client, which sent it, fails at once with a fatal code: %s (%s)", code_name(l.crc),
+       anydtls_error_detail(l.c));
+    is(l.src, ANYDTLS_E_ALERT, "the server receives the alert (%s)",
+       l.s != NULL ? anydtls_error_detail(l.s) : "-");
+    ok(l.s != NULL && anydtls_alert(l.s) > 0, "anydtls_alert names it on the server: %d",
+       l.s != NULL ? anydtls_alert(l.s) : -1);
+    link_free(&l);
+    pair_free(&p);
+}
+
 /* A server that asks for client certificates still has the client's
  * certificate after resumption; wolfSSL's tickets do not carry it, and its
  * server says so rather than claim there was none. */
@@ -215,13 +291,14 @@ int main(void)
         anydtls_config_free(cfg);
         return tap_done();
     }
-    tap_plan(4 * TESTS_PER_RUN + 2 + 3 + 13);
+    tap_plan(4 * TESTS_PER_RUN + 2 + 3 + 13 + 5);
     test_resume(cert_pair(), false);
     test_resume(cert_pair(), true);
     test_resume(psk_pair(), false);
     test_resume(psk_pair(), true);
     test_fallback();
     test_mutual();
+    test_encrypted_fatal();
     test_api();
     return tap_done();
 }
