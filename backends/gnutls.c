@@ -331,6 +331,22 @@ unknown:
 
 /* ---------------- configuration ---------------- */
 
+/* The group of the own certificate's ECDSA key (common/policy.c). */
+static int note_cert_group(anydtls_config *cfg, struct gtls_config *gc)
+{
+    gnutls_x509_crt_t *crts = NULL;
+    unsigned n = 0, bits = 0;
+    int r = gnutls_certificate_get_x509_crt(gc->cert, 0, &crts, &n);
+    if (r < 0)
+        return r;
+    if (n > 0 && gnutls_x509_crt_get_pk_algorithm(crts[0], &bits) == GNUTLS_PK_ECDSA)
+        cfg->cert_group = anydtls_ecdsa_group((bits + 7) / 8);
+    for (unsigned i = 0; i < n; i++)
+        gnutls_x509_crt_deinit(crts[i]);
+    gnutls_free(crts);
+    return 0;
+}
+
 static int setup_cert(anydtls_config *cfg, struct gtls_config *gc)
 {
     int r = gnutls_certificate_allocate_credentials(&gc->cert);
@@ -349,6 +365,9 @@ static int setup_cert(anydtls_config *cfg, struct gtls_config *gc)
         if (r < 0)
             return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "cannot load certificate or key PEM", r);
     }
+    if ((cfg->cert_file != NULL || cfg->cert_pem.data != NULL) && (r = note_cert_group(cfg, gc)) < 0)
+        return config_fail(cfg, r == GNUTLS_E_MEMORY_ERROR ? ANYDTLS_E_NOMEM : ANYDTLS_E_BACKEND,
+                           "cannot read the certificate", r);
     if (cfg->ca_file != NULL) {
         r = gnutls_certificate_set_x509_trust_file(gc->cert, cfg->ca_file, GNUTLS_X509_FMT_PEM);
         if (r <= 0)
@@ -397,11 +416,12 @@ static void add_token(char *buf, size_t cap, const char *token)
     snprintf(buf + strlen(buf), cap - strlen(buf), ":+%s", token);
 }
 
-/* The policy's suites that cfg has credentials for, as a priority string:
- * GnuTLS orders suites by key exchange first, then by cipher, which is the
- * policy's order.  A configuration with both PSK and certificates also
- * enables TLS_PSK_WITH_AES_*_GCM (declared in doc/architecture.md). */
-static int setup_priorities(anydtls_config *cfg, struct gtls_config *gc)
+/* The policy's suites that creds allow and barred leaves, and its groups,
+ * as a priority string: GnuTLS orders suites by key exchange first, then
+ * by cipher, which is the policy's order.  A configuration with both PSK
+ * and certificates also enables TLS_PSK_WITH_AES_*_GCM (declared in
+ * doc/architecture.md). */
+static void priority_string(unsigned creds, unsigned barred, char *prio, size_t cap)
 {
     static const char *const kx[] = {
         [ANYDTLS_KX_ECDHE_ECDSA] = "ECDHE-ECDSA",
@@ -414,16 +434,29 @@ static int setup_priorities(anydtls_config *cfg, struct gtls_config *gc)
         [ANYDTLS_BULK_AES_256_GCM] = "AES-256-GCM",
         [ANYDTLS_BULK_CHACHA20_POLY1305] = "CHACHA20-POLY1305",
     };
-    char kxs[128] = "", ciphers[128] = "", prio[384];
-    unsigned creds = anydtls_policy_creds(cfg);
+    char kxs[128] = "", ciphers[128] = "", groups[128] = ":-GROUP-ALL";
     for (size_t i = 0; i < anydtls_n_suites; i++) {
         const struct anydtls_suite *su = &anydtls_suites[i];
-        if (anydtls_suite_usable(su, creds)) {
+        if (anydtls_suite_usable(su, creds) && !anydtls_suite_barred(su, barred)) {
             add_token(kxs, sizeof kxs, kx[su->kx]);
             add_token(ciphers, sizeof ciphers, bulk[su->bulk]);
         }
     }
-    snprintf(prio, sizeof prio, "%s%s%s", priorities_base, kxs, ciphers);
+    for (size_t i = 0; i < anydtls_n_groups; i++) {
+        const char *name = strcmp(anydtls_groups[i].iana, "x25519") == 0      ? "GROUP-X25519"
+                           : strcmp(anydtls_groups[i].iana, "secp256r1") == 0 ? "GROUP-SECP256R1"
+                           : strcmp(anydtls_groups[i].iana, "secp384r1") == 0 ? "GROUP-SECP384R1"
+                                                                              : NULL;
+        if (name != NULL)
+            add_token(groups, sizeof groups, name);
+    }
+    snprintf(prio, cap, "%s%s%s%s", priorities_base, kxs, ciphers, groups);
+}
+
+static int setup_priorities(anydtls_config *cfg, struct gtls_config *gc)
+{
+    char prio[512];
+    priority_string(anydtls_policy_creds(cfg), 0, prio, sizeof prio);
     int r = gnutls_priority_init(&gc->prio, prio, NULL);
     if (r < 0)
         return config_fail(cfg, r == GNUTLS_E_MEMORY_ERROR ? ANYDTLS_E_NOMEM : ANYDTLS_E_BACKEND,
@@ -521,7 +554,17 @@ static int setup_verify(anydtls_session *s, gnutls_session_t g)
 static int gtls_set_credentials(anydtls_session *s, gnutls_session_t g)
 {
     struct gtls_config *gc = GCFG(s->cfg);
-    int r = gnutls_priority_set(g, gc->prio);
+    char prio[512];
+    int r;
+    /* The key exchanges the peer's ClientHello rules out (its groups):
+     * GnuTLS would choose ECDHE-PSK with P-256 for a ClientHello without
+     * supported_groups. */
+    if (s->kx_barred != 0) {
+        priority_string(anydtls_policy_creds(s->cfg), s->kx_barred, prio, sizeof prio);
+        r = gnutls_priority_set_direct(g, prio, NULL);
+    } else {
+        r = gnutls_priority_set(g, gc->prio);
+    }
     if (r >= 0)
         r = gnutls_credentials_set(g, GNUTLS_CRD_CERTIFICATE, gc->cert);
     if (r >= 0 && gc->psk_client != NULL) {

@@ -290,6 +290,9 @@ static int setup_credentials(anydtls_config *cfg, SSL_CTX *ctx)
         return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "cannot load CA PEM");
     if (!credentials_usable(ctx))
         return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "certificate or key cannot be used");
+    EVP_PKEY *pk = SSL_CTX_get0_privatekey(ctx);
+    if (pk != NULL && EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC)
+        cfg->cert_group = anydtls_ecdsa_group((unsigned)(EVP_PKEY_get_bits(pk) + 7) / 8);
     return ANYDTLS_OK;
 }
 
@@ -313,9 +316,9 @@ static int setup_verify(anydtls_config *cfg, SSL_CTX *ctx)
     return ok == 1 ? ANYDTLS_OK : config_fail(cfg, ANYDTLS_E_INVALID_ARG, "bad peer name");
 }
 
-/* The policy's suites that cfg has credentials for, in OpenSSL's names,
- * in the policy's order, the server choosing by that order. */
-static int setup_ciphers(anydtls_config *cfg, SSL_CTX *ctx)
+/* The policy's suites that creds allow and barred leaves, in OpenSSL's
+ * names and the policy's order, into list; false when it does not fit. */
+static bool cipher_list(unsigned creds, unsigned barred, char *list, size_t cap)
 {
     static const char *const kx[] = {
         [ANYDTLS_KX_ECDHE_ECDSA] = "ECDHE-ECDSA-",
@@ -328,24 +331,65 @@ static int setup_ciphers(anydtls_config *cfg, SSL_CTX *ctx)
         [ANYDTLS_BULK_AES_256_GCM] = "AES256-GCM-SHA384",
         [ANYDTLS_BULK_CHACHA20_POLY1305] = "CHACHA20-POLY1305",
     };
-    char list[512] = "";
-    unsigned creds = anydtls_policy_creds(cfg);
     size_t at = 0;
+    list[0] = '\0';
     for (size_t i = 0; i < anydtls_n_suites; i++) {
         const struct anydtls_suite *su = &anydtls_suites[i];
-        if (!anydtls_suite_usable(su, creds))
+        if (!anydtls_suite_usable(su, creds) || anydtls_suite_barred(su, barred))
             continue;
-        int n = snprintf(list + at, sizeof list - at, "%s%s%s", at > 0 ? ":" : "", kx[su->kx],
+        int n = snprintf(list + at, cap - at, "%s%s%s", at > 0 ? ":" : "", kx[su->kx],
                          bulk[su->bulk]);
-        if (n < 0 || (size_t)n >= sizeof list - at)
-            return config_fail(cfg, ANYDTLS_E_BACKEND, "cipher list too long");
+        if (n < 0 || (size_t)n >= cap - at)
+            return false;
         at += (size_t)n;
     }
+    return true;
+}
+
+/* The policy's groups, in OpenSSL's names and the policy's order. */
+static bool group_list(char *list, size_t cap)
+{
+    size_t at = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < anydtls_n_groups; i++) {
+        const char *name = strcmp(anydtls_groups[i].iana, "x25519") == 0      ? "X25519"
+                           : strcmp(anydtls_groups[i].iana, "secp256r1") == 0 ? "P-256"
+                           : strcmp(anydtls_groups[i].iana, "secp384r1") == 0 ? "P-384"
+                                                                              : NULL;
+        int n = name != NULL ? snprintf(list + at, cap - at, "%s%s", at > 0 ? ":" : "", name) : -1;
+        if (n < 0 || (size_t)n >= cap - at)
+            return false;
+        at += (size_t)n;
+    }
+    return true;
+}
+
+/* The policy's suites that cfg has credentials for and its groups, the
+ * server choosing by their order. */
+static int setup_ciphers(anydtls_config *cfg, SSL_CTX *ctx)
+{
+    char list[512];
+    if (!cipher_list(anydtls_policy_creds(cfg), 0, list, sizeof list))
+        return config_fail(cfg, ANYDTLS_E_BACKEND, "cipher list too long");
     if (SSL_CTX_set_cipher_list(ctx, list) != 1)
         return config_fail(cfg, ANYDTLS_E_BACKEND, "cannot set the cipher list");
+    if (!group_list(list, sizeof list) || SSL_CTX_set1_groups_list(ctx, list) != 1)
+        return config_fail(cfg, ANYDTLS_E_BACKEND, "cannot set the groups");
     if (cfg->role == ANYDTLS_SERVER)
         SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
     return ANYDTLS_OK;
+}
+
+/* The key exchanges the peer's ClientHello rules out (its groups): OpenSSL
+ * would choose ECDHE-PSK without a shared group and fail after its
+ * ServerHello (3.0). */
+static bool bar_suites(anydtls_session *s, SSL *ssl)
+{
+    char list[512];
+    if (s->kx_barred == 0)
+        return true;
+    return cipher_list(anydtls_policy_creds(s->cfg), s->kx_barred, list, sizeof list) &&
+           SSL_set_cipher_list(ssl, list) == 1;
 }
 
 static void setup_psk(anydtls_config *cfg, SSL_CTX *ctx)
@@ -437,7 +481,7 @@ static int ossl_session_new(anydtls_session *s, const anydtls_prestate *ps)
     BIO *bio = NULL;
     ERR_clear_error();
     os->ssl = SSL_new(oc->ctx);
-    if (os->ssl == NULL || (bio = BIO_new(oc->bio_method)) == NULL)
+    if (os->ssl == NULL || !bar_suites(s, os->ssl) || (bio = BIO_new(oc->bio_method)) == NULL)
         goto fail;
     BIO_set_data(bio, s);
     SSL_set_bio(os->ssl, bio, bio);

@@ -10,7 +10,7 @@
  * object gets the key that verified and the same canonical peer bytes, and
  * accepts the ClientHello at once.  Nothing of wolfSSL exists before that.
  */
-#include "internal.h"
+#include "wire.h"
 
 #include <wolfssl/options.h>
 
@@ -83,7 +83,6 @@ struct wolf_session {
     uint8_t rx_tries;     /* ways tried to give wolfSSL room for it */
     size_t rx_split_end;  /* the end of the record going in pieces */
     bool mtu_raised;
-    bool hello_bare;      /* the verified ClientHello has no extensions block */
     bool bad_reneg_info; /* an initial ClientHello claimed a previous handshake */
     bool reneg_pending; /* a renegotiating ClientHello awaits its warning */
     bool sealing_alert; /* the next record wolfSSL sends becomes that warning */
@@ -395,33 +394,13 @@ static void check_ticket_taken(struct wolf_session *ws, const uint8_t *p, size_t
  * fragment starting at h (its handshake header), or NULL. */
 static const uint8_t *reneg_info_of(const uint8_t *h, size_t n, size_t *body_len)
 {
-    size_t len = ((size_t)h[1] << 16) | ((size_t)h[2] << 8) | h[3];
-    size_t frag_off = ((size_t)h[6] << 16) | ((size_t)h[7] << 8) | h[8];
-    size_t frag_len = ((size_t)h[9] << 16) | ((size_t)h[10] << 8) | h[11];
-    if (h[0] != 1 || frag_off != 0 || frag_len != len || 12 + len > n)
+    struct anydtls_hello hello;
+    struct anydtls_iov body;
+    if (anydtls_wire_hello_msg(h, n, &hello) != 0 ||
+        !anydtls_ext_find(hello.extensions, ANYDTLS_EXT_RENEGOTIATION_INFO, &body))
         return NULL;
-    const uint8_t *p = h + 12, *end = p + len;
-    size_t skip = 2 + 32; /* version, random */
-    for (int field = 0; field < 4; field++) { /* session id, cookie, suites, compression */
-        if ((size_t)(end - p) < skip + (field == 2 ? 2u : 1u))
-            return NULL;
-        p += skip;
-        skip = field == 2 ? ((size_t)p[0] << 8 | p[1]) + 2 : (size_t)p[0] + 1;
-    }
-    if ((size_t)(end - p) < skip + 2)
-        return NULL;
-    p += skip + 2; /* the extensions' total length */
-    while (end - p >= 4) {
-        size_t type = (size_t)p[0] << 8 | p[1], elen = (size_t)p[2] << 8 | p[3];
-        if ((size_t)(end - p) < 4 + elen)
-            return NULL;
-        if (type == 0xff01) {
-            *body_len = elen;
-            return p + 4;
-        }
-        p += 4 + elen;
-    }
-    return NULL;
+    *body_len = body.n;
+    return body.p;
 }
 
 /* A server's datagram before the handshake ends: does a ClientHello in it
@@ -806,7 +785,7 @@ static int public_point(uint8_t *der, int der_len, bool cert, uint8_t *out, word
 /* 1 when the pair does not match, 0 when it does or the key is not an ECC
  * key, -1 when it could not be checked (an allocation failed): a check
  * that could not run must not pass. */
-static int ecc_pair_mismatch(const anydtls_config *cfg)
+static int ecc_pair_mismatch(anydtls_config *cfg)
 {
     uint8_t *pem = malloc(PEM_MAX), *der = malloc(PEM_MAX);
     uint8_t cert_pt[133], key_pt[133];
@@ -825,6 +804,8 @@ static int ecc_pair_mismatch(const anydtls_config *cfg)
         return 0;
     if (cn < 0 || kn < 0)
         return -1;
+    /* An uncompressed point: 04 || x || y, each the field's length. */
+    cfg->cert_group = anydtls_ecdsa_group((unsigned)(cn - 1) / 2);
     return kn != cn || memcmp(cert_pt, key_pt, (size_t)cn) != 0;
 }
 
@@ -921,10 +902,10 @@ static int psk_client_groups(anydtls_config *cfg, WOLFSSL_CTX *ctx)
     return ANYDTLS_OK;
 }
 
-/* The policy's suites that cfg has credentials for (common/policy.c), in
- * wolfSSL's names and the policy's order; a wolfSSL server picks by its
- * own order. */
-static int setup_ciphers(anydtls_config *cfg, WOLFSSL_CTX *ctx)
+/* The policy's suites that creds allow and barred leaves (common/
+ * policy.c), in wolfSSL's names and the policy's order, into list; false
+ * when it does not fit. */
+static bool cipher_list(unsigned creds, unsigned barred, char *list, size_t cap)
 {
     static const char *const kx[] = {
         [ANYDTLS_KX_ECDHE_ECDSA] = "ECDHE-ECDSA-",
@@ -937,22 +918,44 @@ static int setup_ciphers(anydtls_config *cfg, WOLFSSL_CTX *ctx)
         [ANYDTLS_BULK_AES_256_GCM] = "AES256-GCM-SHA384",
         [ANYDTLS_BULK_CHACHA20_POLY1305] = "CHACHA20-POLY1305",
     };
-    char list[512] = "";
-    unsigned creds = anydtls_policy_creds(cfg);
     size_t at = 0;
+    list[0] = '\0';
     for (size_t i = 0; i < anydtls_n_suites; i++) {
         const struct anydtls_suite *su = &anydtls_suites[i];
-        if (!anydtls_suite_usable(su, creds))
+        if (!anydtls_suite_usable(su, creds) || anydtls_suite_barred(su, barred))
             continue;
-        int n = snprintf(list + at, sizeof list - at, "%s%s%s", at > 0 ? ":" : "", kx[su->kx],
+        int n = snprintf(list + at, cap - at, "%s%s%s", at > 0 ? ":" : "", kx[su->kx],
                          bulk[su->bulk]);
-        if (n < 0 || (size_t)n >= sizeof list - at)
-            return config_fail(cfg, ANYDTLS_E_BACKEND, "cipher list too long", 0);
+        if (n < 0 || (size_t)n >= cap - at)
+            return false;
         at += (size_t)n;
     }
+    return true;
+}
+
+/* The policy's suites that cfg has credentials for; a wolfSSL server
+ * picks by its own order. */
+static int setup_ciphers(anydtls_config *cfg, WOLFSSL_CTX *ctx)
+{
+    char list[512];
+    if (!cipher_list(anydtls_policy_creds(cfg), 0, list, sizeof list))
+        return config_fail(cfg, ANYDTLS_E_BACKEND, "cipher list too long", 0);
     if (wolfSSL_CTX_set_cipher_list(ctx, list) != WOLFSSL_SUCCESS)
         return config_fail(cfg, ANYDTLS_E_BACKEND, "cannot set the cipher list", 0);
     return psk_client_groups(cfg, ctx);
+}
+
+/* The key exchanges the peer's ClientHello rules out (its groups):
+ * wolfSSL 5.5 chooses ECDHE on P-256 when the client offered no group it
+ * knows, or only ffdhe2048, and ECDHE-ECDSA whatever curves it offered. */
+static int bar_suites(anydtls_session *s, WOLFSSL *ssl)
+{
+    char list[512];
+    if (s->kx_barred == 0)
+        return WOLFSSL_SUCCESS;
+    if (!cipher_list(anydtls_policy_creds(s->cfg), s->kx_barred, list, sizeof list))
+        return BAD_FUNC_ARG;
+    return wolfSSL_set_cipher_list(ssl, list);
 }
 
 static void setup_psk(anydtls_config *cfg, WOLFSSL_CTX *ctx)
@@ -1078,31 +1081,6 @@ static int setup_prestate(anydtls_session *s, WOLFSSL *ssl, const anydtls_presta
     return wolfSSL_dtls_set_peer(ssl, peer, sizeof peer);
 }
 
-/* A ClientHello (one record, one whole fragment: the cookie check verified
- * it) that ends after its compression methods: legal (RFC 5246, 7.4.1.2),
- * but wolfSSL before 5.6 fails it as "malformed buffer input" and tells
- * the client nothing (its stateless parser wants the extensions length). */
-static bool hello_without_extensions(const uint8_t *p, size_t n)
-{
-    size_t at = 13 + 12 + 2 + 32, end;
-    if (n < at + 1 || p[0] != 22 || p[13] != 1)
-        return false;
-    end = 13 + 12 + (((size_t)p[14] << 16) | ((size_t)p[15] << 8) | p[16]);
-    if (end > n)
-        return false;
-    at += 1 + p[at]; /* session id */
-    if (at >= end)
-        return false;
-    at += 1 + p[at]; /* cookie */
-    if (at + 2 > end)
-        return false;
-    at += 2 + (((size_t)p[at] << 8) | p[at + 1]); /* cipher suites */
-    if (at >= end)
-        return false;
-    at += 1 + p[at]; /* compression methods */
-    return at == end;
-}
-
 static int wolf_session_new(anydtls_session *s, const anydtls_prestate *ps)
 {
     struct wolf_session *ws = calloc(1, sizeof *ws);
@@ -1110,7 +1088,6 @@ static int wolf_session_new(anydtls_session *s, const anydtls_prestate *ps)
         return ANYDTLS_E_NOMEM;
     s->native = ws;
     ws->sent_fatal = -1;
-    ws->hello_bare = ps != NULL && hello_without_extensions(ps->hello, ps->hello_len);
     ws->rx = malloc(ANYDTLS_MAX_DATAGRAM);
     ws->ssl = ws->rx != NULL ? wolfSSL_new(WCFG(s->cfg)->ctx) : NULL;
     int r = ws->ssl != NULL ? WOLFSSL_SUCCESS : MEMORY_E;
@@ -1126,6 +1103,8 @@ static int wolf_session_new(anydtls_session *s, const anydtls_prestate *ps)
         r = wolfSSL_UseSessionTicket(ws->ssl);
     if (r == WOLFSSL_SUCCESS && ps != NULL)
         r = setup_prestate(s, ws->ssl, ps);
+    if (r == WOLFSSL_SUCCESS)
+        r = bar_suites(s, ws->ssl);
     /* Our timer decides when to retransmit and when to give up; wolfSSL's
      * own (whole seconds) must never end the handshake first. */
     if (r == WOLFSSL_SUCCESS)
@@ -1210,12 +1189,6 @@ static int map_result(anydtls_session *s, int ret)
         return fail_after_alert(s);
     if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE)
         return ws->write_blocked ? ANYDTLS_E_WANT_WRITE : ANYDTLS_E_WANT_READ;
-    if (err == BUFFER_ERROR && ws->hello_bare && !s->established) {
-        anydtls_send_plain_alert(s, 40 /* handshake_failure */);
-        return anydtls_session_fail(s, ANYDTLS_E_HANDSHAKE, err,
-                                    "wolfSSL before 5.6 cannot take a ClientHello "
-                                    "without extensions");
-    }
     if (err == WOLFSSL_ERROR_ZERO_RETURN || err == ZERO_RETURN)
         return ANYDTLS_E_CLOSED;
     char msg[120];

@@ -8,113 +8,16 @@
  * That is the construction wolfSSL checks itself, so one cookie serves every
  * backend.  Nothing here allocates or keeps per-peer state.
  */
-#include "internal.h"
+#include "wire.h"
 
 #include <netinet/in.h>
 #include <string.h>
 #include <time.h>
 
-#define REC_HDR 13
-#define HS_HDR 12
+#define REC_HDR ANYDTLS_REC_HDR
+#define HS_HDR ANYDTLS_HS_HDR
 #define CT_HANDSHAKE 22
-#define HT_CLIENT_HELLO 1
 #define HT_HELLO_VERIFY_REQUEST 3
-
-/* The parts of a ClientHello the cookie covers. */
-struct client_hello {
-    uint64_t record_seq;
-    uint16_t message_seq;
-    const uint8_t *version; /* 2 bytes */
-    const uint8_t *random;  /* 32 bytes */
-    struct anydtls_iov session_id, cookie, suites, compression;
-};
-
-struct reader {
-    const uint8_t *p;
-    size_t left;
-};
-
-static int take(struct reader *r, size_t n, const uint8_t **out)
-{
-    if (r->left < n)
-        return -1;
-    *out = r->p;
-    r->p += n;
-    r->left -= n;
-    return 0;
-}
-
-static int take_uint(struct reader *r, size_t n, uint64_t *v)
-{
-    const uint8_t *p;
-    if (take(r, n, &p) != 0)
-        return -1;
-    *v = 0;
-    for (size_t i = 0; i < n; i++)
-        *v = (*v << 8) | p[i];
-    return 0;
-}
-
-/* A vector with an n_len-byte length prefix, its length within [min, max]. */
-static int take_vector(struct reader *r, size_t n_len, size_t min, size_t max,
-                       struct anydtls_iov *out)
-{
-    uint64_t len;
-    if (take_uint(r, n_len, &len) != 0 || len < min || len > max)
-        return -1;
-    out->n = (size_t)len;
-    return take(r, out->n, &out->p);
-}
-
-static int parse_record(struct reader *r, struct client_hello *ch, struct reader *body)
-{
-    uint64_t type, version, epoch, len;
-    if (take_uint(r, 1, &type) != 0 || type != CT_HANDSHAKE || take_uint(r, 2, &version) != 0 ||
-        (version >> 8) != 0xFE || take_uint(r, 2, &epoch) != 0 || epoch != 0 ||
-        take_uint(r, 6, &ch->record_seq) != 0 || take_uint(r, 2, &len) != 0 || len > r->left)
-        return -1;
-    /* A plaintext record carries at most 2^14 bytes (RFC 6347 4.1): the
-     * libraries answer a longer one each in its own way, or not at all. */
-    if (len > ANYDTLS_MAX_PLAINTEXT)
-        return -1;
-    body->p = r->p;
-    body->left = (size_t)len;
-    return 0;
-}
-
-static int parse_handshake(struct reader *r, struct client_hello *ch, struct reader *msg)
-{
-    uint64_t type, len, seq, off, frag;
-    if (take_uint(r, 1, &type) != 0 || type != HT_CLIENT_HELLO || take_uint(r, 3, &len) != 0 ||
-        take_uint(r, 2, &seq) != 0 || take_uint(r, 3, &off) != 0 ||
-        take_uint(r, 3, &frag) != 0)
-        return -1;
-    /* Only an unfragmented ClientHello can be checked statelessly. */
-    if (off != 0 || frag != len || len > r->left)
-        return -1;
-    ch->message_seq = (uint16_t)seq;
-    msg->p = r->p;
-    msg->left = (size_t)len;
-    return 0;
-}
-
-static int parse_client_hello(const uint8_t *dgram, size_t len, struct client_hello *ch)
-{
-    struct reader rec = {dgram, len}, hs, msg;
-    memset(ch, 0, sizeof *ch);
-    if (parse_record(&rec, ch, &hs) != 0 || parse_handshake(&hs, ch, &msg) != 0)
-        return -1;
-    if (take(&msg, 2, &ch->version) != 0 || ch->version[0] != 0xFE ||
-        take(&msg, 32, &ch->random) != 0 || take_vector(&msg, 1, 0, 32, &ch->session_id) != 0 ||
-        take_vector(&msg, 1, 0, 255, &ch->cookie) != 0 ||
-        take_vector(&msg, 2, 2, 65534, &ch->suites) != 0 || (ch->suites.n & 1) != 0 ||
-        take_vector(&msg, 1, 1, 255, &ch->compression) != 0)
-        return -1;
-    /* Extensions, if present, are not covered; a partial length is malformed. */
-    if (msg.left == 1)
-        return -1;
-    return 0;
-}
 
 void anydtls_cookie_peer_bytes(const anydtls_addr *peer, uint8_t out[ANYDTLS_PEER_ENC_LEN])
 {
@@ -126,7 +29,7 @@ void anydtls_cookie_peer_bytes(const anydtls_addr *peer, uint8_t out[ANYDTLS_PEE
 }
 
 static int compute_cookie(const uint8_t *key, size_t key_len, const uint8_t *peer_enc,
-                          const struct client_hello *ch, uint8_t out[ANYDTLS_COOKIE_LEN])
+                          const struct anydtls_hello *ch, uint8_t out[ANYDTLS_COOKIE_LEN])
 {
     const struct anydtls_iov iov[] = {
         {peer_enc, ANYDTLS_PEER_ENC_LEN}, {ch->version, 2}, {ch->random, 32}, ch->session_id,
@@ -144,7 +47,7 @@ static void put_uint(uint8_t *p, uint64_t v, size_t n)
 
 /* HelloVerifyRequest: record seq echoes the ClientHello's, message_seq 0,
  * version DTLS 1.0 in record and body (RFC 6347, 4.2.1). */
-static size_t build_hvr(const struct client_hello *ch, const uint8_t cookie[ANYDTLS_COOKIE_LEN],
+static size_t build_hvr(const struct anydtls_hello *ch, const uint8_t cookie[ANYDTLS_COOKIE_LEN],
                         uint8_t *out)
 {
     const size_t body = 3 + ANYDTLS_COOKIE_LEN;
@@ -233,7 +136,7 @@ static int slot_secret(const uint8_t *key, size_t key_len, uint64_t slot,
 
 /* The cookie of one candidate (key, slot); its secret is kept in secret. */
 static int candidate_cookie(const uint8_t *key, size_t key_len, uint64_t slot,
-                            const uint8_t *peer_enc, const struct client_hello *ch,
+                            const uint8_t *peer_enc, const struct anydtls_hello *ch,
                             uint8_t secret[ANYDTLS_COOKIE_SECRET_LEN],
                             uint8_t out[ANYDTLS_COOKIE_LEN])
 {
@@ -258,7 +161,7 @@ struct verdict {
  * cookie that is not 32 bytes long (the first ClientHello has none) is
  * refused without computing anything but that cookie. */
 static int verify_cookie(const anydtls_config *cfg, const uint8_t *peer_enc,
-                         const struct client_hello *ch, struct verdict *v,
+                         const struct anydtls_hello *ch, struct verdict *v,
                          uint8_t cur[ANYDTLS_COOKIE_LEN])
 {
     const struct anydtls_cookie_keys *k = &cfg->cookie;
@@ -299,7 +202,7 @@ done:
 }
 
 static void fill_prestate(anydtls_prestate *ps, const uint8_t *dgram, size_t len,
-                          const anydtls_addr *peer, const struct client_hello *ch,
+                          const anydtls_addr *peer, const struct anydtls_hello *ch,
                           uint8_t key_index, uint32_t generation)
 {
     memset(ps, 0, sizeof *ps);
@@ -325,8 +228,8 @@ int anydtls_cookie_check(anydtls_config *cfg, const uint8_t *dgram, size_t len,
     if (ready != ANYDTLS_OK)
         return ready;
     *reply_len = 0;
-    struct client_hello ch;
-    if (parse_client_hello(dgram, len, &ch) != 0)
+    struct anydtls_hello ch;
+    if (anydtls_wire_hello(dgram, len, &ch) != 0)
         return ANYDTLS_E_BAD_RECORD;
     uint8_t peer_enc[ANYDTLS_PEER_ENC_LEN], cookie[ANYDTLS_COOKIE_LEN];
     struct verdict v;
@@ -346,8 +249,8 @@ int anydtls_cookie_check(anydtls_config *cfg, const uint8_t *dgram, size_t len,
 int anydtls_cookie_reverify(const anydtls_config *cfg, const anydtls_prestate *ps,
                             uint8_t secret[ANYDTLS_COOKIE_SECRET_LEN])
 {
-    struct client_hello ch;
-    if (parse_client_hello(ps->hello, ps->hello_len, &ch) != 0)
+    struct anydtls_hello ch;
+    if (anydtls_wire_hello(ps->hello, ps->hello_len, &ch) != 0)
         return ANYDTLS_E_BAD_RECORD;
     if (ch.cookie.n != ANYDTLS_COOKIE_LEN || ch.record_seq != ps->record_seq ||
         ch.message_seq != ps->message_seq ||

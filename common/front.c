@@ -89,6 +89,10 @@ static int session_create(anydtls_session **out, anydtls_config *cfg, anydtls_tr
         s->first_len = ps->hello_len;
         memcpy(s->cookie, ps->cookie, sizeof s->cookie);
         s->from_cookie = true;
+        /* The hand-over rule, before the driver exists: what its library
+         * must not choose, or why the handshake is refused. */
+        s->hello_refusal = anydtls_hello_rule(cfg, ps->hello, ps->hello_len, &s->kx_barred);
+        s->peer_hello_version = (uint16_t)(ps->hello[25] << 8 | ps->hello[26]);
     }
     rc = DRV.session_new(s, ps);
     if (rc != ANYDTLS_OK)
@@ -156,6 +160,12 @@ int anydtls_handshake(anydtls_session *s)
     if (rc != ANYDTLS_OK || s->established)
         return rc;
     s->started = true;
+    if (s->hello_refusal != NULL) {
+        /* The same refusal from every flavour (doc/architecture.md 6.4):
+         * the library never sees this ClientHello. */
+        anydtls_send_plain_alert(s, anydtls_failure_alert(s, ANYDTLS_E_HANDSHAKE));
+        return anydtls_session_fail(s, ANYDTLS_E_HANDSHAKE, 0, s->hello_refusal);
+    }
     rc = DRV.handshake(s);
     if (rc == ANYDTLS_OK) {
         anydtls_record_rule_established(s, DRV.cipher(s), DRV.protocol(s));

@@ -77,6 +77,9 @@ struct anydtls_config {
     bool resumption;
     struct anydtls_cookie_keys cookie;
     uint32_t cookie_lifetime_s; /* period of the cookie time slots */
+    /* The group (IANA) of the own ECDSA key's curve, set by the driver
+     * when it loads the key; 0: no ECDSA key, or not known. */
+    uint16_t cert_group;
     void *native; /* backend context (SSL_CTX *, ...) */
     char error[256];
 };
@@ -119,6 +122,11 @@ struct anydtls_session {
     uint16_t record_version;
     uint8_t min_sealed;
     uint16_t peer_hello_version; /* client_version of the peer's ClientHello, 0: none */
+    /* The hand-over rule (common/policy.c, anydtls_hello_rule) for the
+     * verified ClientHello: why it is refused (NULL: it is not), and the
+     * key exchanges (1u << enum anydtls_kx) the driver must not choose. */
+    const char *hello_refusal;
+    unsigned kx_barred;
     void *native;        /* backend state (SSL *, ...) */
 };
 
@@ -287,5 +295,24 @@ extern const size_t anydtls_n_suites;
  * or a PSK lookup; a client a PSK, or a certificate or CA (or nothing). */
 unsigned anydtls_policy_creds(const anydtls_config *cfg);
 bool anydtls_suite_usable(const struct anydtls_suite *su, unsigned creds);
+/* Whether su's key exchange is among barred (1u << enum anydtls_kx). */
+bool anydtls_suite_barred(const struct anydtls_suite *su, unsigned barred);
+#define ANYDTLS_KX_ALL_ECDHE                                                                   \
+    (1u << ANYDTLS_KX_ECDHE_ECDSA | 1u << ANYDTLS_KX_ECDHE_RSA | 1u << ANYDTLS_KX_ECDHE_PSK)
+/* The groups of ECDHE, by IANA code point, in order of preference. */
+struct anydtls_group {
+    uint16_t code;
+    const char *iana;
+};
+extern const struct anydtls_group anydtls_groups[];
+extern const size_t anydtls_n_groups;
+/* The group of a NIST curve by the byte length of its field (32, 48, 66),
+ * for an ECDSA key; 0 for any other length. */
+uint16_t anydtls_ecdsa_group(unsigned field_bytes);
+/* The hand-over rule (doc/architecture.md 6.4): for a server of cfg and
+ * the verified ClientHello dgram, why it is refused (NULL: it is not)
+ * and the key exchanges the ClientHello's supported_groups rule out. */
+const char *anydtls_hello_rule(const anydtls_config *cfg, const uint8_t *dgram, size_t len,
+                               unsigned *barred);
 
 #endif /* ANYDTLS_INTERNAL_H */

@@ -9,7 +9,9 @@
  * static-PSK AES suite), TLS_ECDHE_PSK_WITH_AES_*_GCM (RFC 8442: OpenSSL
  * and GnuTLS lack them), the CCM and CCM_8 suites (Debian's wolfSSL has no
  * PSK one, and CCM_8's tag is 8 bytes), anything CBC, static RSA, DHE. */
-#include "internal.h"
+#include "wire.h"
+
+#include <string.h>
 
 const struct anydtls_suite anydtls_suites[] = {
     {0xC02B, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", ANYDTLS_KX_ECDHE_ECDSA,
@@ -60,4 +62,145 @@ bool anydtls_suite_usable(const struct anydtls_suite *su, unsigned creds)
 {
     bool psk = su->kx == ANYDTLS_KX_ECDHE_PSK || su->kx == ANYDTLS_KX_PSK;
     return (creds & (psk ? ANYDTLS_USE_PSK : ANYDTLS_USE_CERT)) != 0;
+}
+
+bool anydtls_suite_barred(const struct anydtls_suite *su, unsigned barred)
+{
+    return (barred & (1u << su->kx)) != 0;
+}
+
+/* ---- ECDHE groups ----
+ * The groups of every flavour, in order of preference: each driver gives
+ * its library this list (the wolfSSL client with a PSK before 5.7 leaves
+ * X25519 out, doc/architecture.md 9.4).  An ECDHE suite is chosen only
+ * when the ClientHello's supported_groups lists one of them (RFC 8422 5.1:
+ * no ECC suite without a shared curve; a ClientHello without the extension
+ * shares none), and an ECDHE_ECDSA suite only when it also lists the curve
+ * of the server's ECDSA key (RFC 8422 5.3). */
+const struct anydtls_group anydtls_groups[] = {
+    {0x001D, "x25519"},
+    {0x0017, "secp256r1"},
+    {0x0018, "secp384r1"},
+};
+
+const size_t anydtls_n_groups = sizeof anydtls_groups / sizeof anydtls_groups[0];
+
+uint16_t anydtls_ecdsa_group(unsigned field_bytes)
+{
+    switch (field_bytes) {
+    case 32:
+        return 0x0017; /* secp256r1 */
+    case 48:
+        return 0x0018; /* secp384r1 */
+    case 66:
+        return 0x0019; /* secp521r1 */
+    default:
+        return 0;
+    }
+}
+
+/* What supported_groups says: whether it lists a group of the policy, and
+ * whether it lists the ECDSA key's (cert_group; 0: any).  -1 malformed. */
+static int offered_groups(struct anydtls_iov ext, uint16_t cert_group, bool *shared,
+                          bool *cert_ok)
+{
+    struct anydtls_reader r = {ext.p, ext.n};
+    struct anydtls_iov list;
+    *shared = false;
+    *cert_ok = cert_group == 0;
+    if (anydtls_take_vector(&r, 2, 2, 65534, &list) != 0 || r.left != 0 || (list.n & 1) != 0)
+        return -1;
+    for (size_t i = 0; i < list.n; i += 2) {
+        uint16_t g = (uint16_t)(list.p[i] << 8 | list.p[i + 1]);
+        for (size_t k = 0; k < anydtls_n_groups; k++)
+            *shared |= g == anydtls_groups[k].code;
+        *cert_ok |= g == cert_group;
+    }
+    return 0;
+}
+
+/* The extensions block: NULL when it is there, not empty, parses, and
+ * names no extension twice; else why not. */
+static const char *extensions_refusal(const struct anydtls_hello *h)
+{
+    uint8_t seen[65536 / 8];
+    struct anydtls_ext_iter it;
+    struct anydtls_iov body;
+    uint16_t type;
+    if (!h->has_extensions)
+        return "ClientHello without extensions";
+    if (h->extensions.n == 0)
+        return "ClientHello with an empty extensions block";
+    memset(seen, 0, sizeof seen);
+    anydtls_ext_begin(&it, h->extensions);
+    while (anydtls_ext_next(&it, &type, &body)) {
+        if (seen[type >> 3] & (1u << (type & 7)))
+            return "ClientHello with a duplicate extension";
+        seen[type >> 3] |= (uint8_t)(1u << (type & 7));
+    }
+    if (it.bad || h->extensions_bad)
+        return "ClientHello with a malformed extensions block";
+    return NULL;
+}
+
+/* The key exchanges supported_groups rules out; -1 when it is malformed. */
+static int barred_by_groups(const anydtls_config *cfg, const struct anydtls_hello *h,
+                            unsigned *barred)
+{
+    struct anydtls_iov ext;
+    bool shared = false, cert_ok = false;
+    *barred = 0;
+    if (anydtls_ext_find(h->extensions, ANYDTLS_EXT_SUPPORTED_GROUPS, &ext) &&
+        offered_groups(ext, cfg->cert_group, &shared, &cert_ok) != 0)
+        return -1;
+    if (!shared)
+        *barred = ANYDTLS_KX_ALL_ECDHE;
+    else if (!cert_ok)
+        *barred = 1u << ANYDTLS_KX_ECDHE_ECDSA;
+    return 0;
+}
+
+/* Whether h offers a suite of the policy that cfg may choose, and whether
+ * one that the groups leave. */
+static void offered_suites(const anydtls_config *cfg, const struct anydtls_hello *h,
+                           unsigned barred, bool *usable, bool *left)
+{
+    unsigned creds = anydtls_policy_creds(cfg);
+    *usable = *left = false;
+    for (size_t i = 0; i < anydtls_n_suites; i++) {
+        const struct anydtls_suite *su = &anydtls_suites[i];
+        if (!anydtls_suite_usable(su, creds) || !anydtls_hello_offers_suite(h, su->code))
+            continue;
+        *usable = true;
+        *left |= !anydtls_suite_barred(su, barred);
+    }
+}
+
+const char *anydtls_hello_rule(const anydtls_config *cfg, const uint8_t *dgram, size_t len,
+                               unsigned *barred)
+{
+    struct anydtls_hello h;
+    struct anydtls_iov info;
+    bool usable, left;
+    *barred = 0;
+    if (anydtls_wire_hello(dgram, len, &h) != 0)
+        return "not a ClientHello";
+    const char *why = extensions_refusal(&h);
+    if (why != NULL)
+        return why;
+    /* RFC 5746 lets a server take both; wolfSSL 5.5 and 5.7 fail the
+     * empty extension after the SCSV, and the bytes are the transcript's. */
+    if (anydtls_hello_offers_suite(&h, ANYDTLS_SCSV_EMPTY_RENEGOTIATION_INFO) &&
+        anydtls_ext_find(h.extensions, ANYDTLS_EXT_RENEGOTIATION_INFO, &info))
+        return "ClientHello with both the renegotiation SCSV and renegotiation_info";
+    if (barred_by_groups(cfg, &h, barred) != 0) {
+        *barred = 0;
+        return "ClientHello with a malformed supported_groups";
+    }
+    offered_suites(cfg, &h, *barred, &usable, &left);
+    if (usable && !left) {
+        *barred = 0; /* nothing is left to bar: the ClientHello is refused */
+        return "ClientHello offers no group for the ECDHE suites it offers";
+    }
+    return NULL;
 }

@@ -358,13 +358,30 @@ static size_t make_hello(uint8_t *d, uint16_t version, struct offer o, const uin
 struct refusal {
     int code;  /* the server session's code */
     int alert; /* what it sent the peer, -1 nothing */
+    int suite; /* of its ServerHello, -1 none */
 };
+
+/* The suite of a ServerHello in a datagram, or -1. */
+static int suite_in(const uint8_t *d, size_t len)
+{
+    for (size_t at = 0; at + 13 <= len;) {
+        size_t rlen = ((size_t)d[at + 11] << 8) | d[at + 12];
+        const uint8_t *m = d + at + 13;
+        if (at + 13 + rlen > len)
+            break;
+        if (d[at] == 22 && d[at + 3] == 0 && d[at + 4] == 0 && rlen >= 12 + 38 && m[0] == 2 &&
+            12 + 35 + (size_t)m[12 + 34] + 2 <= rlen)
+            return m[12 + 35 + m[12 + 34]] << 8 | m[12 + 36 + m[12 + 34]];
+        at += 13 + rlen;
+    }
+    return -1;
+}
 
 /* A hand-built ClientHello through the cookie exchange to a server
  * session: the session's code and the alert it answers with. */
 static struct refusal hello_to(anydtls_config *scfg, uint16_t version, struct offer o)
 {
-    struct refusal r = {ANYDTLS_E_BACKEND, -1};
+    struct refusal r = {ANYDTLS_E_BACKEND, -1, -1};
     anydtls_transport *t;
     anydtls_session *s = NULL;
     anydtls_addr peer;
@@ -388,10 +405,13 @@ static struct refusal hello_to(anydtls_config *scfg, uint16_t version, struct of
     CHECK(anydtls_session_accept(&s, scfg, t, &ps));
     r.code = anydtls_handshake(s);
     int n;
-    while ((n = anydtls_memory_pop(t, d, sizeof d)) > 0)
+    while ((n = anydtls_memory_pop(t, d, sizeof d)) > 0) {
         if (r.alert < 0)
             r.alert = alert_in(d, (size_t)n);
-    if (r.code != ANYDTLS_E_HANDSHAKE)
+        if (r.suite < 0)
+            r.suite = suite_in(d, (size_t)n);
+    }
+    if (r.code != ANYDTLS_E_HANDSHAKE && r.code != ANYDTLS_E_WANT_READ)
         tap_diag("ClientHello: server %s (%s)", code_name(r.code), anydtls_error_detail(s));
 done:
     anydtls_session_free(s);
@@ -458,6 +478,105 @@ static void cert_client_psk_server(FILE *out)
     link_free(&l);
     anydtls_config_free(ccfg);
     anydtls_config_free(scfg);
+}
+
+/* ---------------- unusual ClientHellos (doc/architecture.md 6.4) ----------------
+ * Hand-built DTLS 1.2 ClientHellos through the cookie exchange.  The rule
+ * at the hand-over (anydtls_hello_rule) refuses, with 40 on every flavour,
+ * a ClientHello whose extensions block is missing, empty, malformed or
+ * names an extension twice, one with both the renegotiation SCSV and
+ * renegotiation_info, and one whose ECDHE suites have no group; the
+ * policy's groups (X25519, P-256, P-384; for ECDHE-ECDSA also the key's
+ * curve) decide whether an ECDHE suite may be chosen, else the next suite
+ * of the policy. */
+
+#define OFFER_SCSV 0, 4, 0xCC, 0xAB, 0x00, 0xFF /* PSK and the renegotiation SCSV */
+#define PSK_BOTH 0, 4, 0xCC, 0xAC, 0xCC, 0xAB   /* ECDHE-PSK, PSK (ChaCha20) */
+#define ECDHE_PSK_ONLY 0, 2, 0xCC, 0xAC
+#define RSA_ONE 0, 2, 0xC0, 0x2F
+#define MIXED 0, 6, 0xC0, 0x2B, 0xCC, 0xAC, 0xCC, 0xAB /* ECDHE-ECDSA, ECDHE-PSK, PSK */
+#define ECDSA_ALL 0, 6, 0xC0, 0x2B, 0xC0, 0x2C, 0xCC, 0xA9
+#define NULL_COMP 1, 0
+#define GROUPS1(g) 0x00, 0x0a, 0x00, 0x04, 0x00, 0x02, (g) >> 8, (g) & 0xff
+#define POINTS 0x00, 0x0b, 0x00, 0x02, 0x01, 0x00
+#define SIGALGS 0x00, 0x0d, 0x00, 0x06, 0x00, 0x04, 0x04, 0x03, 0x04, 0x01
+#define EMS 0x00, 0x17, 0x00, 0x00
+#define OFFER(...) ((struct offer){(const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__})})
+/* A ClientHello tail with these extensions (their block length computed);
+ * suites is one macro of the above. */
+#define WITH_EXTS(suites, ...)                                                              \
+    OFFER(suites, NULL_COMP, 0, sizeof((const uint8_t[]){__VA_ARGS__}), __VA_ARGS__)
+
+#define UNUSUAL_REFUSALS 9
+#define UNUSUAL_CHOICES 7
+#define UNUSUAL_TESTS (2 * UNUSUAL_REFUSALS + UNUSUAL_CHOICES)
+
+static anydtls_config *server_rsa(void)
+{
+    return server_cert_config("server-rsa.pem", "server-rsa.key");
+}
+
+static anydtls_config *server_ecdsa(void)
+{
+    return server_cert_config("server.pem", "server.key");
+}
+
+static anydtls_config *server_psk_ecdsa(void)
+{
+    anydtls_config *cfg = server_psk_config();
+    CHECK(anydtls_config_set_cert_file(cfg, pki("server.pem"), pki("server.key")));
+    return cfg;
+}
+
+/* The server answers with a ServerHello for want. */
+static void choice_scenario(FILE *out, const char *name, anydtls_config *scfg, struct offer o,
+                            int want)
+{
+    struct refusal r = hello_to(scfg, 0xFEFD, o);
+    char got[32];
+    snprintf(got, sizeof got, r.suite < 0 ? "no ServerHello" : "ServerHello %04X",
+             (unsigned)r.suite);
+    if (!ok(r.suite == want && r.code == ANYDTLS_E_WANT_READ, "%s: ServerHello %04X", name,
+            (unsigned)want))
+        tap_diag("got %s, server %s", got, code_name(r.code));
+    alert_row(out, name, "server", got);
+}
+
+static void test_unusual_hellos(FILE *out)
+{
+    refusal_scenario(out, "ClientHello naming an extension twice", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, GROUPS1(0x17), EMS, EMS), 40);
+    refusal_scenario(out, "ClientHello without an extensions block", server_psk_config(), 0xFEFD,
+                     OFFER(PSK_BOTH, NULL_COMP), 40);
+    refusal_scenario(out, "ClientHello with an empty extensions block", server_psk_config(),
+                     0xFEFD, OFFER(PSK_BOTH, NULL_COMP, 0, 0), 40);
+    refusal_scenario(out, "ClientHello with both the renegotiation SCSV and renegotiation_info",
+                     server_psk_config(), 0xFEFD,
+                     WITH_EXTS(OFFER_SCSV, GROUPS1(0x17), 0xff, 0x01, 0, 1, 0), 40);
+    refusal_scenario(out, "ECDHE-PSK alone offered with ffdhe2048 only", server_psk_config(),
+                     0xFEFD, WITH_EXTS(ECDHE_PSK_ONLY, GROUPS1(0x100), POINTS), 40);
+    refusal_scenario(out, "ECDSA server offered ffdhe2048 only", server_ecdsa(), 0xFEFD,
+                     WITH_EXTS(ECDSA_ALL, GROUPS1(0x100), POINTS, SIGALGS), 40);
+    refusal_scenario(out, "ECDSA server (P-256 key) offered X25519 only", server_ecdsa(), 0xFEFD,
+                     WITH_EXTS(ECDSA_ALL, GROUPS1(0x1d), POINTS, SIGALGS), 40);
+    refusal_scenario(out, "ECDSA server offered no supported_groups", server_ecdsa(), 0xFEFD,
+                     WITH_EXTS(ECDSA_ALL, POINTS, SIGALGS), 40);
+    refusal_scenario(out, "RSA server offered an unknown group only", server_rsa(), 0xFEFD,
+                     WITH_EXTS(RSA_ONE, GROUPS1(0x1234), POINTS, SIGALGS), 40);
+    choice_scenario(out, "PSK server offered ffdhe2048 only: plain PSK", server_psk_config(),
+                    WITH_EXTS(PSK_BOTH, GROUPS1(0x100), POINTS), 0xCCAB);
+    choice_scenario(out, "PSK server offered an unknown group only: plain PSK",
+                    server_psk_config(), WITH_EXTS(PSK_BOTH, GROUPS1(0x1234), POINTS), 0xCCAB);
+    choice_scenario(out, "PSK server offered P-521 only: plain PSK", server_psk_config(),
+                    WITH_EXTS(PSK_BOTH, GROUPS1(0x19), POINTS), 0xCCAB);
+    choice_scenario(out, "PSK server offered no supported_groups: plain PSK",
+                    server_psk_config(), WITH_EXTS(PSK_BOTH, POINTS), 0xCCAB);
+    choice_scenario(out, "PSK server offered P-384: ECDHE-PSK", server_psk_config(),
+                    WITH_EXTS(PSK_BOTH, GROUPS1(0x18), POINTS), 0xCCAC);
+    choice_scenario(out, "RSA server offered X25519 only: ECDHE-RSA", server_rsa(),
+                    WITH_EXTS(RSA_ONE, GROUPS1(0x1d), POINTS, SIGALGS), 0xC02F);
+    choice_scenario(out, "PSK and ECDSA server offered X25519 only: ECDHE-PSK", server_psk_ecdsa(),
+                    WITH_EXTS(MIXED, GROUPS1(0x1d), POINTS, SIGALGS), 0xCCAC);
 }
 
 static void test_failure_alerts(FILE *out)
@@ -806,7 +925,7 @@ int main(void)
     /* The memory link's timers on the virtual clock: a loaded machine
      * cannot make a retransmission fire early (vclock.h). */
     vclock_start();
-    int planned = 2 + ALERT_TESTS;
+    int planned = 2 + ALERT_TESTS + UNUSUAL_TESTS;
     for (size_t i = 0; i < N_SCENARIOS; i++)
         planned += (table[i].want.client != NA) + (table[i].want.server != NA);
     tap_plan(planned);
@@ -820,6 +939,7 @@ int main(void)
         check_side(out, &table[i], "server", got.server, table[i].want.server);
     }
     test_failure_alerts(out);
+    test_unusual_hellos(out);
     /* Timeouts of 20, 40, ... 640 ms: the budget ends at the sixth expiry,
      * never sooner.  The backend may fold a late retransmission into the
      * next one on a slow run (valgrind), so the count is an upper bound. */
