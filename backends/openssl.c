@@ -316,36 +316,6 @@ static int setup_verify(anydtls_config *cfg, SSL_CTX *ctx)
     return ok == 1 ? ANYDTLS_OK : config_fail(cfg, ANYDTLS_E_INVALID_ARG, "bad peer name");
 }
 
-/* The policy's suites that creds allow and barred leaves, in OpenSSL's
- * names and the policy's order, into list; false when it does not fit. */
-static bool cipher_list(unsigned creds, unsigned barred, char *list, size_t cap)
-{
-    static const char *const kx[] = {
-        [ANYDTLS_KX_ECDHE_ECDSA] = "ECDHE-ECDSA-",
-        [ANYDTLS_KX_ECDHE_RSA] = "ECDHE-RSA-",
-        [ANYDTLS_KX_ECDHE_PSK] = "ECDHE-PSK-",
-        [ANYDTLS_KX_PSK] = "PSK-",
-    };
-    static const char *const bulk[] = {
-        [ANYDTLS_BULK_AES_128_GCM] = "AES128-GCM-SHA256",
-        [ANYDTLS_BULK_AES_256_GCM] = "AES256-GCM-SHA384",
-        [ANYDTLS_BULK_CHACHA20_POLY1305] = "CHACHA20-POLY1305",
-    };
-    size_t at = 0;
-    list[0] = '\0';
-    for (size_t i = 0; i < anydtls_n_suites; i++) {
-        const struct anydtls_suite *su = &anydtls_suites[i];
-        if (!anydtls_suite_usable(su, creds) || anydtls_suite_barred(su, barred))
-            continue;
-        int n = snprintf(list + at, cap - at, "%s%s%s", at > 0 ? ":" : "", kx[su->kx],
-                         bulk[su->bulk]);
-        if (n < 0 || (size_t)n >= cap - at)
-            return false;
-        at += (size_t)n;
-    }
-    return true;
-}
-
 /* The policy's groups, in OpenSSL's names and the policy's order. */
 static bool group_list(char *list, size_t cap)
 {
@@ -369,7 +339,7 @@ static bool group_list(char *list, size_t cap)
 static int setup_ciphers(anydtls_config *cfg, SSL_CTX *ctx)
 {
     char list[512];
-    if (!cipher_list(anydtls_policy_creds(cfg), 0, list, sizeof list))
+    if (!anydtls_policy_cipher_names(anydtls_policy_creds(cfg), 0, list, sizeof list))
         return config_fail(cfg, ANYDTLS_E_BACKEND, "cipher list too long");
     if (SSL_CTX_set_cipher_list(ctx, list) != 1)
         return config_fail(cfg, ANYDTLS_E_BACKEND, "cannot set the cipher list");
@@ -388,7 +358,7 @@ static bool bar_suites(anydtls_session *s, SSL *ssl)
     char list[512];
     if (s->kx_barred == 0)
         return true;
-    return cipher_list(anydtls_policy_creds(s->cfg), s->kx_barred, list, sizeof list) &&
+    return anydtls_policy_cipher_names(anydtls_policy_creds(s->cfg), s->kx_barred, list, sizeof list) &&
            SSL_set_cipher_list(ssl, list) == 1;
 }
 

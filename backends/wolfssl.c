@@ -902,43 +902,12 @@ static int psk_client_groups(anydtls_config *cfg, WOLFSSL_CTX *ctx)
     return ANYDTLS_OK;
 }
 
-/* The policy's suites that creds allow and barred leaves (common/
- * policy.c), in wolfSSL's names and the policy's order, into list; false
- * when it does not fit. */
-static bool cipher_list(unsigned creds, unsigned barred, char *list, size_t cap)
-{
-    static const char *const kx[] = {
-        [ANYDTLS_KX_ECDHE_ECDSA] = "ECDHE-ECDSA-",
-        [ANYDTLS_KX_ECDHE_RSA] = "ECDHE-RSA-",
-        [ANYDTLS_KX_ECDHE_PSK] = "ECDHE-PSK-",
-        [ANYDTLS_KX_PSK] = "PSK-",
-    };
-    static const char *const bulk[] = {
-        [ANYDTLS_BULK_AES_128_GCM] = "AES128-GCM-SHA256",
-        [ANYDTLS_BULK_AES_256_GCM] = "AES256-GCM-SHA384",
-        [ANYDTLS_BULK_CHACHA20_POLY1305] = "CHACHA20-POLY1305",
-    };
-    size_t at = 0;
-    list[0] = '\0';
-    for (size_t i = 0; i < anydtls_n_suites; i++) {
-        const struct anydtls_suite *su = &anydtls_suites[i];
-        if (!anydtls_suite_usable(su, creds) || anydtls_suite_barred(su, barred))
-            continue;
-        int n = snprintf(list + at, cap - at, "%s%s%s", at > 0 ? ":" : "", kx[su->kx],
-                         bulk[su->bulk]);
-        if (n < 0 || (size_t)n >= cap - at)
-            return false;
-        at += (size_t)n;
-    }
-    return true;
-}
-
 /* The policy's suites that cfg has credentials for; a wolfSSL server
  * picks by its own order. */
 static int setup_ciphers(anydtls_config *cfg, WOLFSSL_CTX *ctx)
 {
     char list[512];
-    if (!cipher_list(anydtls_policy_creds(cfg), 0, list, sizeof list))
+    if (!anydtls_policy_cipher_names(anydtls_policy_creds(cfg), 0, list, sizeof list))
         return config_fail(cfg, ANYDTLS_E_BACKEND, "cipher list too long", 0);
     if (wolfSSL_CTX_set_cipher_list(ctx, list) != WOLFSSL_SUCCESS)
         return config_fail(cfg, ANYDTLS_E_BACKEND, "cannot set the cipher list", 0);
@@ -953,7 +922,7 @@ static int bar_suites(anydtls_session *s, WOLFSSL *ssl)
     char list[512];
     if (s->kx_barred == 0)
         return WOLFSSL_SUCCESS;
-    if (!cipher_list(anydtls_policy_creds(s->cfg), s->kx_barred, list, sizeof list))
+    if (!anydtls_policy_cipher_names(anydtls_policy_creds(s->cfg), s->kx_barred, list, sizeof list))
         return BAD_FUNC_ARG;
     return wolfSSL_set_cipher_list(ssl, list);
 }

@@ -297,6 +297,11 @@ unsigned anydtls_policy_creds(const anydtls_config *cfg);
 bool anydtls_suite_usable(const struct anydtls_suite *su, unsigned creds);
 /* Whether su's key exchange is among barred (1u << enum anydtls_kx). */
 bool anydtls_suite_barred(const struct anydtls_suite *su, unsigned barred);
+/* The suites creds allow and barred leaves, in the OpenSSL-style names
+ * that OpenSSL and wolfSSL both take ("ECDHE-ECDSA-AES128-GCM-SHA256"),
+ * ':'-separated in the policy's order, into list; false when it does not
+ * fit in cap. */
+bool anydtls_policy_cipher_names(unsigned creds, unsigned barred, char *list, size_t cap);
 #define ANYDTLS_KX_ALL_ECDHE                                                                   \
     (1u << ANYDTLS_KX_ECDHE_ECDSA | 1u << ANYDTLS_KX_ECDHE_RSA | 1u << ANYDTLS_KX_ECDHE_PSK)
 /* The groups of ECDHE, by IANA code point, in order of preference. */

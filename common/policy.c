@@ -11,6 +11,7 @@
  * PSK one, and CCM_8's tag is 8 bytes), anything CBC, static RSA, DHE. */
 #include "wire.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const struct anydtls_suite anydtls_suites[] = {
@@ -84,6 +85,36 @@ const struct anydtls_group anydtls_groups[] = {
 };
 
 const size_t anydtls_n_groups = sizeof anydtls_groups / sizeof anydtls_groups[0];
+
+bool anydtls_policy_cipher_names(unsigned creds, unsigned barred, char *list, size_t cap)
+{
+    static const char *const kx[] = {
+        [ANYDTLS_KX_ECDHE_ECDSA] = "ECDHE-ECDSA-",
+        [ANYDTLS_KX_ECDHE_RSA] = "ECDHE-RSA-",
+        [ANYDTLS_KX_ECDHE_PSK] = "ECDHE-PSK-",
+        [ANYDTLS_KX_PSK] = "PSK-",
+    };
+    static const char *const bulk[] = {
+        [ANYDTLS_BULK_AES_128_GCM] = "AES128-GCM-SHA256",
+        [ANYDTLS_BULK_AES_256_GCM] = "AES256-GCM-SHA384",
+        [ANYDTLS_BULK_CHACHA20_POLY1305] = "CHACHA20-POLY1305",
+    };
+    size_t at = 0;
+    if (cap == 0)
+        return false;
+    list[0] = '\0';
+    for (size_t i = 0; i < anydtls_n_suites; i++) {
+        const struct anydtls_suite *su = &anydtls_suites[i];
+        if (!anydtls_suite_usable(su, creds) || anydtls_suite_barred(su, barred))
+            continue;
+        int n = snprintf(list + at, cap - at, "%s%s%s", at > 0 ? ":" : "", kx[su->kx],
+                         bulk[su->bulk]);
+        if (n < 0 || (size_t)n >= cap - at)
+            return false;
+        at += (size_t)n;
+    }
+    return true;
+}
 
 uint16_t anydtls_ecdsa_group(unsigned field_bytes)
 {
