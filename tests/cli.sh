@@ -10,7 +10,15 @@
 #   - a server's --echo sends a record larger than its own payload (a peer
 #     with a larger MTU) back in pieces; a 6 KB ClientHello is answered;
 #   - retransmissions of a verified ClientHello whose session failed make
-#     no new session.
+#     no new session; a peer flooding its ClientHello mid-handshake does
+#     not hold the server past its retransmission budget;
+#   - a bad --bind or HOST value is a usage mistake (64) naming it; a --ca,
+#     --cert or --key file with garbage, the wrong kind of PEM, a key of
+#     another certificate or a directory names the option, the file and
+#     what is wrong (19);
+#   - --idle-timeout: a server whose peer was killed after the handshake
+#     closes that session and serves the next peer; a client whose server
+#     was killed gives up with status 3.
 set -u
 . "${srcdir:-.}/tests/flavour.sh"
 pki=${ANYDTLS_PKI:-tests/pki}
@@ -25,7 +33,7 @@ cleanup() {
 trap cleanup EXIT
 
 set -- $BACKENDS
-per_flavour=19
+per_flavour=33
 echo "1..$(($# * per_flavour))"
 n=0
 pass() { n=$((n + 1)); echo "ok $n - $*"; }
@@ -89,6 +97,27 @@ usage_case() { # flavour status words label -- args...
 long_id=$(printf '%0129d' 0)
 head -c 300000 /dev/urandom >"$tmp/300k"
 head -c 3000 /dev/urandom >"$tmp/3k"
+printf 'this is not PEM\n' >"$tmp/garbage.pem"
+mkdir "$tmp/dir.pem"
+
+# Whether flavour $1 takes --mtu (wolfSSL only when built with
+# WOLFSSL_DTLS_MTU): a server that says so rather than listening.
+mtu_settable() {
+    ./tools/anydtls-"$1" server --mtu 4000 --psk "$psk" 0 </dev/null >/dev/null 2>"$tmp/probe.err" &
+    ppid_=$!
+    for _ in $(seq 100); do
+        grep -q 'listening on' "$tmp/probe.err" && break
+        kill -0 "$ppid_" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill "$ppid_" 2>/dev/null
+    wait "$ppid_" 2>/dev/null
+    ! grep -q 'not supported' "$tmp/probe.err"
+}
+big=
+for c in $BACKENDS; do
+    if mtu_settable "$c"; then big=$c; break; fi
+done
 
 for f in $BACKENDS; do
     fl=$(flavour "$f")
@@ -114,6 +143,30 @@ for f in $BACKENDS; do
         client --psk "$psk" no-such-host.invalid 9
     usage_case "$f" 64 "server needs credentials" "server without credentials" -- \
         server --once 0
+    usage_case "$f" 64 "--bind wants a numeric IPv4 or IPv6 address (127.0.0.1, ::1, ::): nonsense" \
+        "--bind nonsense" -- server --psk "$psk" --bind nonsense 0
+    usage_case "$f" 64 "HOST wants a host name or a numeric IPv4 or IPv6 address: 1.2.3.4.5" \
+        "client HOST 1.2.3.4.5" -- client --psk "$psk" 1.2.3.4.5 9
+    usage_case "$f" 64 "HOST wants a host name or a numeric IPv4 or IPv6 address: ::g" \
+        "client HOST ::g" -- client --psk "$psk" ::g 9
+    usage_case "$f" 64 "--idle-timeout wants seconds from 0 (never) to 86400" \
+        "--idle-timeout 86401" -- server --psk "$psk" --idle-timeout 86401 0
+
+    # ---- --ca, --cert, --key files that cannot be used: option, file, why ----
+    usage_case "$f" 19 "--ca $tmp/garbage.pem: not PEM" "--ca with garbage" -- \
+        client --ca "$tmp/garbage.pem" 127.0.0.1 9
+    usage_case "$f" 19 "--cert $tmp/garbage.pem: not PEM" "--cert with garbage" -- \
+        server --cert "$tmp/garbage.pem" --key "$pki/server.key" 0
+    usage_case "$f" 19 "--key $tmp/garbage.pem: not PEM" "--key with garbage" -- \
+        server --cert "$pki/server.pem" --key "$tmp/garbage.pem" 0
+    usage_case "$f" 19 "--key $pki/server.pem: holds a certificate but no private key" \
+        "--key given a certificate" -- server --cert "$pki/server.pem" --key "$pki/server.pem" 0
+    usage_case "$f" 19 "--key $pki/client.key does not match the certificate in --cert $pki/server.pem" \
+        "--key of another certificate" -- server --cert "$pki/server.pem" --key "$pki/client.key" 0
+    usage_case "$f" 19 "--ca $tmp/dir.pem: is a directory" "--ca given a directory" -- \
+        client --ca "$tmp/dir.pem" 127.0.0.1 9
+    usage_case "$f" 19 "--ca $tmp/garbage.pem/ca.pem: Not a directory" "--ca path through a file" -- \
+        client --ca "$tmp/garbage.pem/ca.pem" 127.0.0.1 9
 
     # ---- --mtu at the program's floor: a certificate handshake ----
     if start_server "$f" --once --echo --mtu 512 --cert "$pki/server.pem" --key "$pki/server.key"; then
@@ -170,11 +223,6 @@ for f in $BACKENDS; do
     # ---- --echo of a record larger than the server's payload (item 20) ----
     # The client: a flavour with a settable MTU, sending 3000 bytes in one
     # record to a server with the default 1400.
-    big=
-    for c in $BACKENDS; do
-        ./tools/anydtls-"$c" server --mtu 4000 --psk "$psk" --bind 256.0.0.1 0 2>&1 |
-            grep -q 'not supported' || { big=$c; break; }
-    done
     if [ -z "$big" ]; then
         skip "no built flavour has a settable MTU" "[$fl] --echo of a 3000-byte record"
     elif start_server "$f" --once --echo --psk "$psk"; then
@@ -239,4 +287,77 @@ for f in $BACKENDS; do
         stop_server
         fail "[$fl] retransmitted ClientHello: server did not start"
     fi
+
+    # ---- a verified ClientHello flooded mid-handshake (D1) ----
+    # A certificate server waits for the client's next flight; the client
+    # instead retransmits its verified ClientHello back to back.  The
+    # session must still fail when its budget (--timeout 100) runs out,
+    # while the flood goes on, and the server then answer a new peer.
+    if start_server "$f" --cert "$pki/server.pem" --key "$pki/server.key" --timeout 100; then
+        rm -f "$tmp/go"
+        mkfifo "$tmp/go"
+        timeout 60 ./tests/hello-replay "$port" 0 <"$tmp/go" >"$tmp/replay.out" 2>&1 &
+        rpid=$!
+        exec 3>"$tmp/go"
+        wait_for "$tmp/server.err" 'server: peer .*: handshake timed out'
+        failed_in_flood=$?
+        echo go >&3
+        exec 3>&-
+        wait "$rpid"
+        rrc=$?
+        stop_server
+        check '[ $failed_in_flood -eq 0 ] && [ $rrc -eq 0 ]' \
+            "[$fl] a peer flooding its ClientHello mid-handshake is dropped when the budget runs out, and the next peer is answered (replay status $rrc)"
+    else
+        stop_server
+        fail "[$fl] ClientHello flood: server did not start"
+    fi
+
+    # ---- --idle-timeout: a peer killed after the handshake (D1) ----
+    # The first client's standard input stays open (a FIFO this script
+    # holds), so it sends nothing and would wait; kill -9 leaves the
+    # server with a session nobody will close.
+    rm -f "$tmp/hold"
+    mkfifo "$tmp/hold"
+    exec 4<>"$tmp/hold"
+    if start_server "$f" --psk "$psk" --idle-timeout 1; then
+        ./tools/anydtls-"$f" client --psk "$psk" 127.0.0.1 "$port" <"$tmp/hold" \
+            >/dev/null 2>"$tmp/client1.err" &
+        cpid=$!
+        wait_for "$tmp/server.err" 'server: peer .*DTLSv1'
+        kill -9 "$cpid" 2>/dev/null
+        wait "$cpid" 2>/dev/null
+        wait_for "$tmp/server.err" 'nothing from the peer for 1 s (--idle-timeout): session closed'
+        idled=$?
+        printf second | timeout 20 ./tools/anydtls-"$f" client --psk "$psk" --linger 300 \
+            127.0.0.1 "$port" >/dev/null 2>"$tmp/client.err"
+        rc=$?
+        wait_for "$tmp/server.out" second
+        stop_server
+        check '[ $idled -eq 0 ] && [ $rc -eq 0 ] && [ "$(cat "$tmp/server.out")" = second ]' \
+            "[$fl] server --idle-timeout 1: a peer killed after the handshake is dropped, the next one served (client status $rc)"
+    else
+        stop_server
+        fail "[$fl] --idle-timeout server: server did not start"
+    fi
+
+    # ---- client --idle-timeout: its server killed ----
+    if start_server "$f" --psk "$psk"; then
+        ./tools/anydtls-"$f" client --psk "$psk" --idle-timeout 1 127.0.0.1 "$port" \
+            <"$tmp/hold" >/dev/null 2>"$tmp/client.err" &
+        cpid=$!
+        wait_for "$tmp/client.err" 'client: DTLSv1'
+        kill -9 "$server_pid" 2>/dev/null
+        wait "$server_pid" 2>/dev/null
+        server_pid=
+        timeout 20 tail --pid="$cpid" -f /dev/null || kill "$cpid" 2>/dev/null
+        wait "$cpid"
+        rc=$?
+        check '[ $rc -eq 3 ] && grep -q "nothing from the server for 1 s (--idle-timeout)" "$tmp/client.err"' \
+            "[$fl] client --idle-timeout 1: its server killed, the client gives up with status 3 (got $rc)"
+    else
+        stop_server
+        fail "[$fl] --idle-timeout client: server did not start"
+    fi
+    exec 4>&-
 done

@@ -5,7 +5,9 @@
  * carries the cookie, and then answers nothing.  When a line arrives on
  * standard input it retransmits that verified ClientHello COUNT times (each
  * copy with the next record sequence number, as a real retransmission
- * has), then probes the server from another port until a
+ * has); with COUNT 0 it instead retransmits it back to back, a flood, from
+ * right away until the line arrives.  Then it probes the server from
+ * another port until a
  * HelloVerifyRequest comes back: the server handles datagrams in order, so
  * by then it has handled every copy.  Prints "probed" and exits 0; 1 on
  * failure.  The client's datagrams are made by the library (a client
@@ -15,6 +17,7 @@
 #include <anydtls/anydtls.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -52,6 +55,24 @@ static int until_hvr(int fd, const uint8_t *dgram, size_t len, uint8_t *reply, s
     return -1;
 }
 
+/* COUNT 0: retransmit the verified ClientHello back to back, without
+ * pause, until a line arrives on standard input; 0, or -1 on failure.  A
+ * datagram refused for a full socket buffer is simply not sent. */
+static int flood(int fd, uint8_t *hello, size_t len)
+{
+    struct pollfd in = {STDIN_FILENO, POLLIN, 0};
+    for (unsigned i = 0;; i++) {
+        hello[10]++;
+        if (send(fd, hello, len, 0) < 0 && errno != ENOBUFS && errno != EAGAIN &&
+            errno != ECONNREFUSED)
+            return -1;
+        if (i % 64 == 0 && poll(&in, 1, 0) == 1) {
+            char line[16];
+            return fgets(line, sizeof line, stdin) != NULL ? 0 : -1;
+        }
+    }
+}
+
 /* The client's next datagram: drive the handshake, take what it sent. */
 static int next_flight(anydtls_session *s, anydtls_transport *t, uint8_t *buf, size_t cap)
 {
@@ -87,7 +108,8 @@ int main(int argc, char **argv)
         goto done;
     printf("verified hello sent\n");
     fflush(stdout);
-    if (fgets((char *)line, sizeof line, stdin) == NULL)
+    if (count == 0 ? flood(fd, hello, (size_t)hlen) != 0
+                   : fgets((char *)line, sizeof line, stdin) == NULL)
         goto done;
     for (int i = 0; i < count; i++) {
         hello[10]++; /* the record sequence number's low byte */

@@ -4,7 +4,9 @@
  * Standard input is sent as application data (one record per read, at most
  * one datagram's payload); what arrives goes to standard output.  Exit
  * status 0 after a clean close, else the ANYDTLS_E_* code negated (1..19)
- * with its anydtls_strerror text on standard error; 64 for bad usage.
+ * with its anydtls_strerror text on standard error (3 also for a session
+ * ended by --idle-timeout, 19 for a --ca, --cert or --key file that cannot
+ * be used); 64 for bad usage (also a --bind or HOST that cannot be one).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
@@ -14,11 +16,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define EXIT_USAGE 64
@@ -27,13 +32,18 @@
 /* The smallest --mtu with which every flavour completes a certificate
  * handshake (see doc/anydtls.1); the library itself takes ANYDTLS_MTU_MIN. */
 #define CLI_MTU_MIN 512
+/* --idle-timeout: its ceiling (a day) and the server's default; a client
+ * waits for its server without limit unless told otherwise. */
+#define IDLE_MAX_S 86400
+#define IDLE_SERVER_DEFAULT_S 60
 
 struct options {
     const char *ca, *cert, *key, *psk_identity, *name, *bind, *session_file;
     uint8_t psk[ANYDTLS_PSK_MAX];
     size_t psk_len;
     bool no_verify, quiet, verbose, once, echo, resumption;
-    unsigned mtu, timeout_ms, cookie_key_length, linger_ms;
+    bool idle_set;
+    unsigned mtu, timeout_ms, cookie_key_length, linger_ms, idle_s;
 };
 
 static const char *const usage_text =
@@ -66,6 +76,9 @@ static const char *const usage_text =
     "                         holds the master secret)\n"
     "  --bind ADDR            server: numeric address to listen on\n"
     "                         (default 127.0.0.1; :: or ::1 for IPv6)\n"
+    "  --idle-timeout S       close a session when nothing has arrived from\n"
+    "                         the peer for S seconds, 0..86400 (0: never;\n"
+    "                         default: server 60, client 0)\n"
     "  --once                 server: exit after the first session\n"
     "  --echo                 server: send every message back (in pieces\n"
     "                         when larger than this side's payload)\n"
@@ -76,9 +89,10 @@ static const char *const usage_text =
     "  --help                 this text\n"
     "\n"
     "Exit status: 0 after a clean close; otherwise the negated ANYDTLS_E_*\n"
-    "code (10: certificate not trusted, 3: timeout, 13: unknown PSK identity,\n"
-    "18: PSK keys differ, ...) with its message on standard error; 64 for\n"
-    "bad usage.\n";
+    "code (10: certificate not trusted, 3: timeout or --idle-timeout,\n"
+    "13: unknown PSK identity, 18: PSK keys differ, 19: a --ca, --cert or\n"
+    "--key file that cannot be used, ...) with its message on standard\n"
+    "error; 64 for bad usage (also a bad --bind or HOST value).\n";
 
 static int parse_hex(const char *hex, uint8_t *out, size_t cap, size_t *len)
 {
@@ -119,7 +133,7 @@ static int parse_ranged(const char *s, unsigned lo, unsigned hi, unsigned *out)
 
 enum { OPT_CA = 256, OPT_CERT, OPT_KEY, OPT_PSK_ID, OPT_PSK, OPT_NAME, OPT_NO_VERIFY, OPT_MTU,
        OPT_TIMEOUT, OPT_COOKIE_LEN, OPT_BIND, OPT_ONCE, OPT_ECHO, OPT_LINGER, OPT_QUIET,
-       OPT_VERBOSE, OPT_HELP, OPT_RESUMPTION, OPT_SESSION };
+       OPT_VERBOSE, OPT_HELP, OPT_RESUMPTION, OPT_SESSION, OPT_IDLE };
 
 static const struct option long_options[] = {
     {"ca", required_argument, NULL, OPT_CA},
@@ -141,6 +155,7 @@ static const struct option long_options[] = {
     {"help", no_argument, NULL, OPT_HELP},
     {"resumption", no_argument, NULL, OPT_RESUMPTION},
     {"session", required_argument, NULL, OPT_SESSION},
+    {"idle-timeout", required_argument, NULL, OPT_IDLE},
     {NULL, 0, NULL, 0},
 };
 
@@ -202,6 +217,12 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_VERBOSE: o->verbose = true; break;
         case OPT_RESUMPTION: o->resumption = true; break;
         case OPT_SESSION: o->session_file = optarg; o->resumption = true; break;
+        case OPT_IDLE:
+            if (parse_ranged(optarg, 0, IDLE_MAX_S, &o->idle_s) != 0)
+                return usage_error("--idle-timeout wants seconds from 0 (never) to "
+                                   STR(IDLE_MAX_S), optarg);
+            o->idle_set = true;
+            break;
         case OPT_HELP: fputs(usage_text, stdout); exit(0);
         case ':': return usage_error("option needs a value", argv[optind - 1]);
         default: return usage_error("unknown option", argv[optind - 1]);
@@ -237,28 +258,258 @@ static int psk_lookup(void *user, const char *identity, uint8_t *key, size_t cap
     return (int)o->psk_len;
 }
 
-/* A file option's file must be readable: say which option and file, with
- * the system's reason, rather than the TLS library's words for it. */
-static int check_file(const char *option, const char *path)
+/* Session state and key files hold secrets: clear them from memory. */
+static void wipe(void *p, size_t n)
 {
-    FILE *f = path != NULL ? fopen(path, "r") : NULL;
-    if (path == NULL || f != NULL) {
-        if (f != NULL)
-            fclose(f);
-        return 0;
+    volatile uint8_t *v = p;
+    while (n-- > 0)
+        *v++ = 0;
+}
+
+/* ---------------- the --ca, --cert and --key files ---------------- */
+
+/* Each file option's file is checked here before the TLS library sees it,
+ * so that every mistake names the option, the file and what is wrong
+ * with it, in the same words on every flavour: cannot be opened, a
+ * directory, empty, not PEM, no block of the kind wanted, a block that is
+ * not base64 DER, an encrypted key.  What only the TLS library can
+ * find (a key that does not match its certificate, an algorithm it does
+ * not take) is found by loading each file on its own (diagnose_load).
+ * Every such failure is status 19 (ANYDTLS_E_CREDENTIALS). */
+#define PEM_FILE_MAX (16u << 20)
+
+enum pem_want { WANT_CERTS, WANT_KEY };
+
+struct pem_block {
+    const char *label, *body; /* label: after "-----BEGIN "; body: its base64 */
+    size_t label_len, body_len;
+};
+
+/* The first occurrence of needle in [p, end), or NULL. */
+static const char *find(const char *p, const char *end, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; p != NULL && (size_t)(end - p) >= n; p++)
+        if (memcmp(p, needle, n) == 0)
+            return p;
+    return NULL;
+}
+
+/* The next PEM block from *p on: 1 and *b, 0 when there is none, -1 for
+ * a BEGIN line whose END line is missing (b->label says which). */
+static int next_block(const char **p, const char *end, struct pem_block *b)
+{
+    for (;;) {
+        const char *begin = find(*p, end, "-----BEGIN ");
+        if (begin == NULL)
+            return 0;
+        b->label = begin + 11;
+        const char *close = find(b->label, end, "-----");
+        const char *eol = find(b->label, end, "\n");
+        *p = b->label;
+        if (close == NULL || (eol != NULL && eol < close))
+            continue; /* not a BEGIN line */
+        b->label_len = (size_t)(close - b->label);
+        b->body = close + 5;
+        const char *stop = find(b->body, end, "-----END ");
+        if (stop == NULL || (size_t)(end - stop) < 9 + b->label_len + 5 ||
+            memcmp(stop + 9, b->label, b->label_len) != 0 ||
+            memcmp(stop + 9 + b->label_len, "-----", 5) != 0)
+            return -1;
+        b->body_len = (size_t)(stop - b->body);
+        *p = stop + 9 + b->label_len + 5;
+        return 1;
     }
-    fprintf(stderr, "anydtls: %s %s: %s\n", option, path, strerror(errno));
+}
+
+static bool label_is(const struct pem_block *b, const char *label)
+{
+    return b->label_len == strlen(label) && memcmp(b->label, label, b->label_len) == 0;
+}
+
+static bool is_cert(const struct pem_block *b)
+{
+    return label_is(b, "CERTIFICATE") || label_is(b, "TRUSTED CERTIFICATE") ||
+           label_is(b, "X509 CERTIFICATE");
+}
+
+static bool is_key(const struct pem_block *b)
+{
+    return b->label_len >= 11 && memcmp(b->label + b->label_len - 11, "PRIVATE KEY", 11) == 0;
+}
+
+static bool is_encrypted(const struct pem_block *b)
+{
+    return find(b->label, b->label + b->label_len, "ENCRYPTED") != NULL ||
+           find(b->body, b->body + b->body_len, "Proc-Type:") != NULL;
+}
+
+/* Whether a block's body is base64 whose bytes start a DER SEQUENCE
+ * (0x30, so the first base64 digit is 'M'). */
+static bool body_ok(const struct pem_block *b)
+{
+    size_t digits = 0;
+    char first = 0;
+    for (size_t i = 0; i < b->body_len; i++) {
+        char c = b->body[i];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+            continue;
+        if (!(c >= 'A' && c <= 'Z') && !(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9') &&
+            c != '+' && c != '/' && c != '=')
+            return false;
+        if (digits++ == 0)
+            first = c;
+    }
+    return digits >= 4 && digits % 4 == 0 && first == 'M';
+}
+
+/* What is wrong with a file's contents, or NULL when it holds what is
+ * wanted: certificates (every one well-formed) or a private key. */
+static const char *pem_problem(const char *buf, size_t len, enum pem_want want, char *msg,
+                               size_t cap)
+{
+    const char *p = buf, *end = buf + len;
+    struct pem_block b;
+    int rc, blocks = 0, wanted = 0, certs = 0, keys = 0;
+    while ((rc = next_block(&p, end, &b)) == 1) {
+        blocks++;
+        certs += is_cert(&b);
+        keys += is_key(&b);
+        if (want == WANT_CERTS ? !is_cert(&b) : !is_key(&b))
+            continue;
+        wanted++;
+        if (want == WANT_KEY && is_encrypted(&b))
+            return "the private key is encrypted (keys with a passphrase are not supported)";
+        if (!body_ok(&b)) {
+            snprintf(msg, cap, "%s %d is damaged (its PEM body is not base64 DER)",
+                     want == WANT_KEY ? "private key" : "certificate", wanted);
+            return msg;
+        }
+        if (want == WANT_KEY)
+            return NULL; /* the first key is the one used */
+    }
+    if (rc < 0) {
+        snprintf(msg, cap, "not PEM: \"-----BEGIN %.*s-----\" has no END line", (int)b.label_len,
+                 b.label);
+        return msg;
+    }
+    if (wanted > 0)
+        return NULL;
+    if (want == WANT_CERTS && keys > 0)
+        return "holds a private key but no certificate";
+    if (want == WANT_KEY && certs > 0)
+        return "holds a certificate but no private key";
+    if (blocks > 0)
+        return want == WANT_KEY ? "holds no private key (no -----BEGIN ... PRIVATE KEY----- block)"
+                                : "holds no certificate (no -----BEGIN CERTIFICATE----- block)";
+    return want == WANT_KEY ? "not PEM (no -----BEGIN ... PRIVATE KEY----- line)"
+                            : "not PEM (no -----BEGIN CERTIFICATE----- line)";
+}
+
+/* Read a regular file whole into buf (malloc'd, the caller wipes and
+ * frees it); NULL, or what is wrong. */
+static const char *read_whole(FILE *f, char **buf, size_t *len)
+{
+    struct stat st;
+    *buf = NULL;
+    if (fstat(fileno(f), &st) != 0)
+        return strerror(errno);
+    if (S_ISDIR(st.st_mode))
+        return "is a directory, not a PEM file";
+    if (!S_ISREG(st.st_mode))
+        return NULL; /* a pipe or device: only the TLS library reads it */
+    if (st.st_size == 0)
+        return "is empty";
+    if ((uintmax_t)st.st_size > PEM_FILE_MAX)
+        return "is larger than 16 MiB: not a PEM file";
+    if ((*buf = malloc((size_t)st.st_size)) == NULL)
+        return strerror(ENOMEM);
+    *len = fread(*buf, 1, (size_t)st.st_size, f);
+    if (ferror(f))
+        return strerror(errno != 0 ? errno : EIO);
+    return NULL;
+}
+
+/* A file option's file: say which option and file, and what is wrong,
+ * rather than the TLS library's words for it.  0, or the exit status. */
+static int check_file(const char *option, const char *path, enum pem_want want)
+{
+    if (path == NULL)
+        return 0;
+    char msg[120];
+    char *buf = NULL;
+    size_t len = 0;
+    const char *why = NULL;
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        why = strerror(errno);
+    else if ((why = read_whole(f, &buf, &len)) == NULL && buf != NULL)
+        why = pem_problem(buf, len, want, msg, sizeof msg);
+    if (f != NULL)
+        fclose(f);
+    if (buf != NULL)
+        wipe(buf, len); /* a key file */
+    free(buf);
+    if (why == NULL)
+        return 0;
+    fprintf(stderr, "anydtls: %s %s: %s\n", option, path, why);
     return -ANYDTLS_E_CREDENTIALS;
 }
 
 static int check_files(const struct options *o)
 {
-    int status = check_file("--ca", o->ca);
+    int status = check_file("--ca", o->ca, WANT_CERTS);
     if (status == 0)
-        status = check_file("--cert", o->cert);
+        status = check_file("--cert", o->cert, WANT_CERTS);
     if (status == 0)
-        status = check_file("--key", o->key);
+        status = check_file("--key", o->key, WANT_KEY);
     return status;
+}
+
+/* Whether the TLS library loads ca alone, or cert with key alone, in a
+ * configuration of the given role; if not, its message goes to why. */
+static bool loads(anydtls_role role, const char *ca, const char *cert, const char *key,
+                  char *why, size_t cap)
+{
+    anydtls_config *c = NULL;
+    int rc = anydtls_config_new(&c, role);
+    if (rc == ANYDTLS_OK && ca != NULL)
+        rc = anydtls_config_set_ca_file(c, ca);
+    if (rc == ANYDTLS_OK && cert != NULL)
+        rc = anydtls_config_set_cert_file(c, cert, key);
+    if (rc == ANYDTLS_OK)
+        rc = anydtls_config_build(c);
+    if (rc != ANYDTLS_OK)
+        snprintf(why, cap, "%s", c != NULL && anydtls_config_error(c) != NULL &&
+                                         *anydtls_config_error(c) != '\0'
+                                     ? anydtls_config_error(c)
+                                     : anydtls_strerror(rc));
+    anydtls_config_free(c);
+    return rc == ANYDTLS_OK;
+}
+
+/* The configuration failed with ANYDTLS_E_CREDENTIALS although every file
+ * looked right: find which file the TLS library refuses and say so on
+ * one line.  The exit status, or 0 when neither alone fails. */
+static int diagnose_load(const struct options *o, anydtls_role role)
+{
+    char why[200];
+    if (o->ca != NULL && !loads(ANYDTLS_CLIENT, o->ca, NULL, NULL, why, sizeof why)) {
+        fprintf(stderr, "anydtls: --ca %s: the TLS library cannot use its certificates (%s)\n",
+                o->ca, why);
+        return -ANYDTLS_E_CREDENTIALS;
+    }
+    if (o->cert == NULL || loads(role, NULL, o->cert, o->key, why, sizeof why))
+        return 0;
+    /* Every library says "match" here: "key values mismatch" (OpenSSL),
+     * "do not match" (GnuTLS), "does not match" (wolfSSL). */
+    if (strstr(why, "match") != NULL)
+        fprintf(stderr, "anydtls: --key %s does not match the certificate in --cert %s (%s)\n",
+                o->key, o->cert, why);
+    else
+        fprintf(stderr, "anydtls: --cert %s, --key %s: the TLS library cannot use them (%s)\n",
+                o->cert, o->key, why);
+    return -ANYDTLS_E_CREDENTIALS;
 }
 
 /* Apply the options to cfg and build it; *step names what failed. */
@@ -318,6 +569,8 @@ static int setup(anydtls_config **cfg, const struct options *o, anydtls_role rol
         rc = configure(*cfg, o, role, host, &step);
     if (rc == ANYDTLS_OK)
         return 0;
+    if (rc == ANYDTLS_E_CREDENTIALS && (status = diagnose_load(o, role)) != 0)
+        return status;
     char what[64];
     snprintf(what, sizeof what, "%s%s", strcmp(step, "configuration") == 0 ? "" : "configuration: ",
              step);
@@ -424,24 +677,44 @@ static int receive(anydtls_session *s, int fd, struct pace *p, bool echo)
     }
 }
 
+/* relay's result when --idle-timeout ended the session. */
+#define RELAY_IDLE 1
+
+/* How long relay's poll may wait: wait_ms (-1: no limit), but no longer
+ * than until idle_ms (0: never) have passed since heard_ms. */
+static int poll_wait(int wait_ms, double heard_ms, unsigned idle_ms)
+{
+    if (idle_ms == 0)
+        return wait_ms;
+    double left = heard_ms + idle_ms - net_now_ms();
+    int idle_wait = left <= 0 ? 0 : (int)left + 1;
+    return wait_ms < 0 || idle_wait < wait_ms ? idle_wait : wait_ms;
+}
+
 /* Relay standard input and the session until the peer closes, or (when
- * linger_ms >= 0) linger_ms pass without data after the end of input. */
-static int relay(anydtls_session *s, int fd, bool echo, bool use_stdin, int linger_ms)
+ * linger_ms >= 0) linger_ms pass without data after the end of input, or
+ * (when idle_ms > 0) idle_ms pass without a datagram from the peer: then
+ * RELAY_IDLE.  Only what arrives counts: DTLS acknowledges no application
+ * data, so sending says nothing about whether the peer is still there. */
+static int relay(anydtls_session *s, int fd, bool echo, bool use_stdin, int linger_ms,
+                 unsigned idle_ms)
 {
     bool input_open = use_stdin;
-    double idle_since = net_now_ms();
+    double idle_since = net_now_ms(), heard = idle_since;
     struct pace pace;
     pace_init(&pace);
     for (;;) {
+        if (idle_ms > 0 && net_now_ms() - heard >= idle_ms)
+            return RELAY_IDLE;
         struct pollfd p[2] = {{fd, POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
-        int wait = input_open || linger_ms < 0 ? -1 : 50;
+        int wait = poll_wait(input_open || linger_ms < 0 ? -1 : 50, heard, idle_ms);
         if (poll(p, input_open ? 2 : 1, wait) < 0 && errno != EINTR)
             return ANYDTLS_E_IO;
         if (p[0].revents) {
             int rc = receive(s, fd, &pace, echo);
             if (rc != 0)
                 return rc > 0 ? ANYDTLS_E_CLOSED : rc;
-            idle_since = net_now_ms();
+            idle_since = heard = net_now_ms();
         }
         if (input_open && p[1].revents) {
             int rc = send_input(s, fd, &pace);
@@ -473,12 +746,29 @@ static void report_session(const anydtls_session *s, const struct options *o, do
 
 /* ---------------- client ---------------- */
 
-/* Session state holds the master secret: clear it off the stack. */
-static void wipe(uint8_t *p, size_t n)
+/* Whether HOST can be a host name or a numeric address at all: what
+ * cannot is a usage mistake (status 64), not a network failure.  A name
+ * has letters, digits, '-', '_' and '.' only, and one made of digits and
+ * dots only, or anything with a ':', must be a numeric address (a scope,
+ * "%eth0", is allowed there).  Whether a name resolves is the network's
+ * answer (status 8). */
+static bool host_syntax_ok(const char *host)
 {
-    volatile uint8_t *v = p;
-    while (n-- > 0)
-        *v++ = 0;
+    size_t len = strlen(host);
+    if (len == 0 || len > 253)
+        return false;
+    bool numeric = strspn(host, "0123456789.") == len || strchr(host, ':') != NULL;
+    if (!numeric)
+        return strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") ==
+               len;
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_flags = AI_NUMERICHOST;
+    hints.ai_socktype = SOCK_DGRAM;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0)
+        return false;
+    freeaddrinfo(res);
+    return true;
 }
 
 /* --session FILE: offer the saved session, if there is one.  A file that
@@ -523,6 +813,8 @@ int cli_client(int argc, char **argv)
     unsigned port;
     if (parse_unsigned(argv[optind + 1], &port) != 0 || port == 0 || port > 65535)
         return usage_error("bad port", argv[optind + 1]);
+    if (!host_syntax_ok(host))
+        return usage_error("HOST wants a host name or a numeric IPv4 or IPv6 address", host);
     anydtls_config *cfg = NULL;
     anydtls_transport *t = NULL;
     anydtls_session *s = NULL;
@@ -549,7 +841,14 @@ int cli_client(int argc, char **argv)
     if (rc == ANYDTLS_OK && o.session_file != NULL)
         save_session(s, o.session_file);
     if (rc == ANYDTLS_OK)
-        rc = relay(s, fd, false, true, (int)o.linger_ms);
+        rc = relay(s, fd, false, true, (int)o.linger_ms, o.idle_s * 1000u);
+    if (rc == RELAY_IDLE) {
+        anydtls_shutdown(s);
+        fprintf(stderr, "anydtls: client: nothing from the server for %u s (--idle-timeout): "
+                        "session closed\n", o.idle_s);
+        status = -ANYDTLS_E_TIMEOUT;
+        goto done;
+    }
     if (rc == ANYDTLS_OK)
         rc = anydtls_shutdown(s);
     if (rc == ANYDTLS_E_CLOSED)
@@ -586,7 +885,16 @@ static int serve_one(anydtls_config *cfg, int fd, const struct options *o)
     }
     if (rc == ANYDTLS_OK) {
         report_session(s, o, net_now_ms() - start, who);
-        rc = relay(s, fd, o->echo, !o->echo, -1);
+        rc = relay(s, fd, o->echo, !o->echo, -1, o->idle_s * 1000u);
+    }
+    if (rc == RELAY_IDLE) {
+        /* The peer may have vanished without close_notify (killed, or its
+         * network gone): this session must not keep the next peer out. */
+        anydtls_shutdown(s);
+        fprintf(stderr, "anydtls: %s: nothing from the peer for %u s (--idle-timeout): "
+                        "session closed\n", who, o->idle_s);
+        rc = ANYDTLS_E_TIMEOUT;
+        goto done;
     }
     if (rc == ANYDTLS_E_CLOSED) {
         rc = ANYDTLS_OK;
@@ -597,6 +905,7 @@ static int serve_one(anydtls_config *cfg, int fd, const struct options *o)
     if (rc != ANYDTLS_OK && !o->quiet)
         fprintf(stderr, "anydtls: %s: %s (%s)\n", who, anydtls_strerror(rc),
                 anydtls_error_detail(s));
+done:
     anydtls_session_free(s);
     anydtls_transport_free(t);
     /* Forget the peer so the socket hears the next one. */
@@ -622,11 +931,19 @@ int cli_server(int argc, char **argv)
     int rc;
     if (o.cert == NULL && o.psk_len == 0)
         return usage_error("server needs credentials: --cert and --key, or --psk", NULL);
+    const char *bind_addr = o.bind != NULL ? o.bind : "127.0.0.1";
+    if (anydtls_addr_from_string(&bound, bind_addr, 0) != ANYDTLS_OK)
+        return usage_error("--bind wants a numeric IPv4 or IPv6 address (127.0.0.1, ::1, ::)",
+                           bind_addr);
+    if (!o.idle_set)
+        o.idle_s = IDLE_SERVER_DEFAULT_S;
     if ((status = setup(&cfg, &o, ANYDTLS_SERVER, NULL)) != 0)
         goto done;
-    fd = net_bind(o.bind != NULL ? o.bind : "127.0.0.1", port, &bound);
+    fd = net_bind(bind_addr, port, &bound);
     if (fd < 0) {
-        status = fail_status("bind", ANYDTLS_E_IO, strerror(errno));
+        char what[120];
+        snprintf(what, sizeof what, "--bind %s port %u: cannot bind", bind_addr, port);
+        status = fail_status(what, ANYDTLS_E_IO, strerror(errno));
         goto done;
     }
     char a[64] = "?";

@@ -118,7 +118,11 @@ int net_wait(anydtls_session *s, int fd, int max_ms)
     if (timer && (timeout < 0 || ms < (uint32_t)timeout))
         timeout = (int)ms;
     struct pollfd pfd = {fd, POLLIN, 0};
-    if (poll(&pfd, 1, timeout) == 0 && timer)
+    poll(&pfd, 1, timeout);
+    /* A due timer is served even when a datagram is waiting: a peer that
+     * keeps sending (retransmitting its ClientHello back to back, say)
+     * must not keep the retransmission budget from running out. */
+    if (timer && anydtls_get_timeout(s, &ms) == 1 && ms == 0)
         return anydtls_handle_timeout(s);
     return ANYDTLS_OK;
 }
