@@ -452,6 +452,30 @@ static bool is_renegotiation(const anydtls_session *s, const uint8_t *p, size_t 
            (((size_t)p[11] << 8) | p[12]) > 24 + 24 && record_authentic(WSES(s)->ssl, p, n);
 }
 
+#ifdef ATOMIC_USER
+/* The AEAD framing of the DTLS 1.2 record whose header is at r, with
+ * plain bytes of plaintext: the additional data (epoch and sequence
+ * number, type, version, plaintext length) and the nonce, for AES-GCM
+ * the write IV's 4 bytes and the 8-byte explicit nonce after the header
+ * (RFC 5288), for ChaCha20-Poly1305 the write IV XOR the epoch and
+ * sequence number (RFC 7905). */
+static void aead_framing(int cipher, const uint8_t *iv, const uint8_t *r, size_t plain,
+                         uint8_t aad[13], uint8_t nonce[12])
+{
+    memcpy(aad, r + 3, 8);
+    aad[8] = r[0], aad[9] = r[1], aad[10] = r[2];
+    aad[11] = (uint8_t)(plain >> 8), aad[12] = (uint8_t)plain;
+    if (cipher == wolfssl_aes_gcm) {
+        memcpy(nonce, iv, 4);
+        memcpy(nonce + 4, r + 13, 8);
+        return;
+    }
+    memcpy(nonce, iv, 12);
+    for (int i = 0; i < 8; i++)
+        nonce[4 + i] ^= r[3 + i];
+}
+#endif
+
 /* Whether the first record of p opens under the client's write key: only
  * a renegotiating ClientHello the peer really sent is answered; a forged
  * one (found from outside: it drew the warning, an oracle and a reflector)
@@ -468,14 +492,10 @@ static bool record_authentic(WOLFSSL *ssl, const uint8_t *p, size_t n)
     uint8_t aad[13], nonce[12], *out = malloc(plain);
     if (out == NULL)
         return false;
-    memcpy(aad, p + 3, 8); /* epoch and sequence number */
-    aad[8] = p[0], aad[9] = p[1], aad[10] = p[2];
-    aad[11] = (uint8_t)(plain >> 8), aad[12] = (uint8_t)plain;
+    aead_framing(cipher, iv, p, plain, aad, nonce);
     const uint8_t *ct = p + 13 + explicit, *tag = ct + plain;
     if (cipher == wolfssl_aes_gcm) {
         Aes aes;
-        memcpy(nonce, iv, 4);
-        memcpy(nonce + 4, p + 13, 8);
         if (wc_AesInit(&aes, NULL, INVALID_DEVID) == 0) {
             r = wc_AesGcmSetKey(&aes, key, (word32)key_len);
             if (r == 0)
@@ -485,9 +505,6 @@ static bool record_authentic(WOLFSSL *ssl, const uint8_t *p, size_t n)
         }
         anydtls_wipe(&aes, sizeof aes);
     } else if (cipher == wolfssl_chacha && key_len == CHACHA20_POLY1305_AEAD_KEYSIZE) {
-        memcpy(nonce, iv, sizeof nonce);
-        for (int i = 0; i < 8; i++)
-            nonce[4 + i] ^= p[3 + i];
         r = wc_ChaCha20Poly1305_Decrypt(key, nonce, aad, sizeof aad, ct, (word32)plain, tag, out);
     }
     anydtls_wipe(out, plain);
@@ -522,14 +539,11 @@ static void send_sealed_alert(WOLFSSL *ssl, anydtls_session *s, const uint8_t *p
     if (key == NULL || iv == NULL || n != 13 + body || p[0] != 23 ||
         (((size_t)p[11] << 8) | p[12]) != body)
         return;
-    memcpy(rec, p, 13 + (cipher == wolfssl_aes_gcm ? 8 : 0));
+    memcpy(rec, p, 13 + (cipher == wolfssl_aes_gcm ? 8 : 0)); /* with wolfSSL's explicit nonce */
     rec[0] = 21;
-    memcpy(aad, p + 3, 8); /* epoch and sequence number */
-    aad[8] = 21, aad[9] = 0xfe, aad[10] = 0xfd, aad[11] = 0, aad[12] = sizeof alert;
+    aead_framing(cipher, iv, rec, sizeof alert, aad, nonce);
     if (cipher == wolfssl_aes_gcm) {
         Aes aes;
-        memcpy(nonce, iv, 4);
-        memcpy(nonce + 4, p + 13, 8); /* the explicit nonce wolfSSL wrote */
         if (wc_AesInit(&aes, NULL, INVALID_DEVID) == 0) {
             r = wc_AesGcmSetKey(&aes, key, (word32)key_len);
             if (r == 0)
@@ -539,9 +553,6 @@ static void send_sealed_alert(WOLFSSL *ssl, anydtls_session *s, const uint8_t *p
         }
         anydtls_wipe(&aes, sizeof aes);
     } else if (cipher == wolfssl_chacha && key_len == CHACHA20_POLY1305_AEAD_KEYSIZE) {
-        memcpy(nonce, iv, sizeof nonce); /* RFC 7905: XOR the sequence number in */
-        for (int i = 0; i < 8; i++)
-            nonce[4 + i] ^= p[3 + i];
         r = wc_ChaCha20Poly1305_Encrypt(key, nonce, aad, sizeof aad, alert, sizeof alert,
                                         rec + 13, rec + 15);
     }
