@@ -322,14 +322,20 @@ static int io_send(WOLFSSL *ssl, char *buf, int len, void *ctx)
 
 /* wolfSSL 5.5's client takes any ServerHello as accepting its ticket, so
  * a server that declines it (another key, resumption off) would fail the
- * handshake with "out of order message".  When the datagram with the
- * ServerHello shows that the server declined, wolfSSL is told to forget
- * the ticket before it reads it, and falls back to a full handshake.
- * The session id says it when it is not empty: the one offered is echoed
- * on acceptance (RFC 5077, 3.4), another is a new session.  An empty one
- * (OpenSSL declining, wolfSSL accepting) is told apart by what follows in
- * the flight: ChangeCipherSpec or NewSessionTicket, or a Certificate,
- * ServerKeyExchange, CertificateRequest or ServerHelloDone. */
+ * handshake with "out of order message".  When a datagram shows that the
+ * server declined, wolfSSL is told to forget the ticket before it reads
+ * the ServerHello, and falls back to a full handshake.  The session id
+ * says it when it is not empty: the one offered is echoed on acceptance
+ * (RFC 5077, 3.4), another is a new session.  An empty one (OpenSSL and
+ * wolfSSL 5.5 declining, wolfSSL accepting) is told apart by what follows
+ * in the flight: ChangeCipherSpec or NewSessionTicket, or a Certificate,
+ * ServerKeyExchange, CertificateRequest or ServerHelloDone.  A ServerHello
+ * without them in its datagram (a truncated copy sent ahead of the
+ * datagram, or a server that sends it alone) is held back, undecided:
+ * the rest of the flight decides, in its own datagram or with the
+ * ServerHello again (the original after the copy, or the server's
+ * retransmission, which wolfSSL's ClientHello draws when it reads the
+ * end of the flight without its start). */
 enum ticket_verdict { TICKET_UNKNOWN, TICKET_TAKEN, TICKET_DECLINED };
 
 /* r has at least 14 bytes: a record header and its first byte. */
@@ -352,6 +358,17 @@ static enum ticket_verdict verdict_of_record(const uint8_t *r)
     }
 }
 
+/* The first verdict of the records of p from at on. */
+static enum ticket_verdict verdict_of_records(const uint8_t *p, size_t at, size_t n)
+{
+    for (; at + 14 <= n; at += 13 + (((size_t)p[at + 11] << 8) | p[at + 12])) {
+        enum ticket_verdict v = verdict_of_record(p + at);
+        if (v != TICKET_UNKNOWN)
+            return v;
+    }
+    return TICKET_UNKNOWN;
+}
+
 /* p starts with the ServerHello record. */
 static enum ticket_verdict ticket_verdict(const struct wolf_session *ws, const uint8_t *p,
                                           size_t n)
@@ -364,23 +381,27 @@ static enum ticket_verdict ticket_verdict(const struct wolf_session *ws, const u
                        memcmp(p + sid_at + 1, ws->offered_id, sid_len) == 0
                    ? TICKET_TAKEN
                    : TICKET_DECLINED;
-    for (size_t at = 13 + (((size_t)p[11] << 8) | p[12]); at + 14 <= n;
-         at += 13 + (((size_t)p[at + 11] << 8) | p[at + 12])) {
-        enum ticket_verdict v = verdict_of_record(p + at);
-        if (v != TICKET_UNKNOWN)
-            return v;
-    }
-    return TICKET_UNKNOWN;
+    return verdict_of_records(p, 13 + (((size_t)p[11] << 8) | p[12]), n);
 }
 
-static void check_ticket_taken(struct wolf_session *ws, const uint8_t *p, size_t n)
+static bool is_server_hello(const uint8_t *p, size_t n)
 {
-    if (n <= 13 + 12 + 2 + 32 || p[0] != 22 || (p[3] | p[4]) != 0 || p[13] != 2 ||
-        (p[19] | p[20] | p[21]) != 0)
-        return; /* not the start of a ServerHello */
+    return n > 13 + 12 + 2 + 32 && p[0] == 22 && (p[3] | p[4]) == 0 && p[13] == 2 &&
+           (p[19] | p[20] | p[21]) == 0; /* the first fragment */
+}
+
+/* Whether the datagram p (while the ticket is undecided) is held back
+ * from wolfSSL: a ServerHello that does not decide. */
+static bool check_ticket_taken(struct wolf_session *ws, const uint8_t *p, size_t n)
+{
+    bool hello = is_server_hello(p, n);
+    enum ticket_verdict v = hello ? ticket_verdict(ws, p, n) : verdict_of_records(p, 0, n);
+    if (v == TICKET_UNKNOWN)
+        return hello;
     ws->offered_ticket = false;
-    if (ticket_verdict(ws, p, n) == TICKET_DECLINED)
+    if (v == TICKET_DECLINED)
         (void)wolfSSL_set_SessionTicket(ws->ssl, NULL, 0);
+    return false;
 }
 
 /* ---- renegotiation (doc/architecture.md, "Renegotiation") ----
@@ -596,8 +617,8 @@ static int next_datagram(anydtls_session *s)
     int rc;
     bool genuine;
     while ((rc = anydtls_session_recv(s, ws->rx, ANYDTLS_MAX_DATAGRAM)) > 0) {
-        if (ws->offered_ticket)
-            check_ticket_taken(ws, ws->rx, (size_t)rc);
+        if (ws->offered_ticket && check_ticket_taken(ws, ws->rx, (size_t)rc))
+            continue;
         if (!s->established && s->cfg->role == ANYDTLS_SERVER &&
             claims_previous_handshake(ws->rx, (size_t)rc)) {
             ws->bad_reneg_info = true;
