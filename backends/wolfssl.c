@@ -321,14 +321,20 @@ static int io_send(WOLFSSL *ssl, char *buf, int len, void *ctx)
 
 /* wolfSSL 5.5's client takes any ServerHello as accepting its ticket, so
  * a server that declines it (another key, resumption off) would fail the
- * handshake with "out of order message".  When the datagram with the
- * ServerHello shows that the server declined, wolfSSL is told to forget
- * the ticket before it reads it, and falls back to a full handshake.
- * The session id says it when it is not empty: the one offered is echoed
- * on acceptance (RFC 5077, 3.4), another is a new session.  An empty one
- * (OpenSSL declining, wolfSSL accepting) is told apart by what follows in
- * the flight: ChangeCipherSpec or NewSessionTicket, or a Certificate,
- * ServerKeyExchange, CertificateRequest or ServerHelloDone. */
+ * handshake with "out of order message".  When a datagram shows that the
+ * server declined, wolfSSL is told to forget the ticket before it reads
+ * the ServerHello, and falls back to a full handshake.  The session id
+ * says it when it is not empty: the one offered is echoed on acceptance
+ * (RFC 5077, 3.4), another is a new session.  An empty one (OpenSSL and
+ * wolfSSL 5.5 declining, wolfSSL accepting) is told apart by what follows
+ * in the flight: ChangeCipherSpec or NewSessionTicket, or a Certificate,
+ * ServerKeyExchange, CertificateRequest or ServerHelloDone.  A ServerHello
+ * without them in its datagram (a truncated copy sent ahead of the
+ * datagram, or a server that sends it alone) is held back, undecided:
+ * the rest of the flight decides, in its own datagram or with the
+ * ServerHello again (the original after the copy, or the server's
+ * retransmission, which wolfSSL's ClientHello draws when it reads the
+ * end of the flight without its start). */
 enum ticket_verdict { TICKET_UNKNOWN, TICKET_TAKEN, TICKET_DECLINED };
 
 /* r has at least 14 bytes: a record header and its first byte. */
@@ -351,6 +357,17 @@ static enum ticket_verdict verdict_of_record(const uint8_t *r)
     }
 }
 
+/* The first verdict of the records of p from at on. */
+static enum ticket_verdict verdict_of_records(const uint8_t *p, size_t at, size_t n)
+{
+    for (; at + 14 <= n; at += 13 + (((size_t)p[at + 11] << 8) | p[at + 12])) {
+        enum ticket_verdict v = verdict_of_record(p + at);
+        if (v != TICKET_UNKNOWN)
+            return v;
+    }
+    return TICKET_UNKNOWN;
+}
+
 /* p starts with the ServerHello record. */
 static enum ticket_verdict ticket_verdict(const struct wolf_session *ws, const uint8_t *p,
                                           size_t n)
@@ -363,23 +380,27 @@ static enum ticket_verdict ticket_verdict(const struct wolf_session *ws, const u
                        memcmp(p + sid_at + 1, ws->offered_id, sid_len) == 0
                    ? TICKET_TAKEN
                    : TICKET_DECLINED;
-    for (size_t at = 13 + (((size_t)p[11] << 8) | p[12]); at + 14 <= n;
-         at += 13 + (((size_t)p[at + 11] << 8) | p[at + 12])) {
-        enum ticket_verdict v = verdict_of_record(p + at);
-        if (v != TICKET_UNKNOWN)
-            return v;
-    }
-    return TICKET_UNKNOWN;
+    return verdict_of_records(p, 13 + (((size_t)p[11] << 8) | p[12]), n);
 }
 
-static void check_ticket_taken(struct wolf_session *ws, const uint8_t *p, size_t n)
+static bool is_server_hello(const uint8_t *p, size_t n)
 {
-    if (n <= 13 + 12 + 2 + 32 || p[0] != 22 || (p[3] | p[4]) != 0 || p[13] != 2 ||
-        (p[19] | p[20] | p[21]) != 0)
-        return; /* not the start of a ServerHello */
+    return n > 13 + 12 + 2 + 32 && p[0] == 22 && (p[3] | p[4]) == 0 && p[13] == 2 &&
+           (p[19] | p[20] | p[21]) == 0; /* the first fragment */
+}
+
+/* Whether the datagram p (while the ticket is undecided) is held back
+ * from wolfSSL: a ServerHello that does not decide. */
+static bool check_ticket_taken(struct wolf_session *ws, const uint8_t *p, size_t n)
+{
+    bool hello = is_server_hello(p, n);
+    enum ticket_verdict v = hello ? ticket_verdict(ws, p, n) : verdict_of_records(p, 0, n);
+    if (v == TICKET_UNKNOWN)
+        return hello;
     ws->offered_ticket = false;
-    if (ticket_verdict(ws, p, n) == TICKET_DECLINED)
+    if (v == TICKET_DECLINED)
         (void)wolfSSL_set_SessionTicket(ws->ssl, NULL, 0);
+    return false;
 }
 
 /* ---- renegotiation (doc/architecture.md, "Renegotiation") ----
@@ -431,6 +452,30 @@ static bool is_renegotiation(const anydtls_session *s, const uint8_t *p, size_t 
            (((size_t)p[11] << 8) | p[12]) > 24 + 24 && record_authentic(WSES(s)->ssl, p, n);
 }
 
+#ifdef ATOMIC_USER
+/* The AEAD framing of the DTLS 1.2 record whose header is at r, with
+ * plain bytes of plaintext: the additional data (epoch and sequence
+ * number, type, version, plaintext length) and the nonce, for AES-GCM
+ * the write IV's 4 bytes and the 8-byte explicit nonce after the header
+ * (RFC 5288), for ChaCha20-Poly1305 the write IV XOR the epoch and
+ * sequence number (RFC 7905). */
+static void aead_framing(int cipher, const uint8_t *iv, const uint8_t *r, size_t plain,
+                         uint8_t aad[13], uint8_t nonce[12])
+{
+    memcpy(aad, r + 3, 8);
+    aad[8] = r[0], aad[9] = r[1], aad[10] = r[2];
+    aad[11] = (uint8_t)(plain >> 8), aad[12] = (uint8_t)plain;
+    if (cipher == wolfssl_aes_gcm) {
+        memcpy(nonce, iv, 4);
+        memcpy(nonce + 4, r + 13, 8);
+        return;
+    }
+    memcpy(nonce, iv, 12);
+    for (int i = 0; i < 8; i++)
+        nonce[4 + i] ^= r[3 + i];
+}
+#endif
+
 /* Whether the first record of p opens under the client's write key: only
  * a renegotiating ClientHello the peer really sent is answered; a forged
  * one (found from outside: it drew the warning, an oracle and a reflector)
@@ -447,14 +492,10 @@ static bool record_authentic(WOLFSSL *ssl, const uint8_t *p, size_t n)
     uint8_t aad[13], nonce[12], *out = malloc(plain);
     if (out == NULL)
         return false;
-    memcpy(aad, p + 3, 8); /* epoch and sequence number */
-    aad[8] = p[0], aad[9] = p[1], aad[10] = p[2];
-    aad[11] = (uint8_t)(plain >> 8), aad[12] = (uint8_t)plain;
+    aead_framing(cipher, iv, p, plain, aad, nonce);
     const uint8_t *ct = p + 13 + explicit, *tag = ct + plain;
     if (cipher == wolfssl_aes_gcm) {
         Aes aes;
-        memcpy(nonce, iv, 4);
-        memcpy(nonce + 4, p + 13, 8);
         if (wc_AesInit(&aes, NULL, INVALID_DEVID) == 0) {
             r = wc_AesGcmSetKey(&aes, key, (word32)key_len);
             if (r == 0)
@@ -464,9 +505,6 @@ static bool record_authentic(WOLFSSL *ssl, const uint8_t *p, size_t n)
         }
         anydtls_wipe(&aes, sizeof aes);
     } else if (cipher == wolfssl_chacha && key_len == CHACHA20_POLY1305_AEAD_KEYSIZE) {
-        memcpy(nonce, iv, sizeof nonce);
-        for (int i = 0; i < 8; i++)
-            nonce[4 + i] ^= p[3 + i];
         r = wc_ChaCha20Poly1305_Decrypt(key, nonce, aad, sizeof aad, ct, (word32)plain, tag, out);
     }
     anydtls_wipe(out, plain);
@@ -501,14 +539,11 @@ static void send_sealed_alert(WOLFSSL *ssl, anydtls_session *s, const uint8_t *p
     if (key == NULL || iv == NULL || n != 13 + body || p[0] != 23 ||
         (((size_t)p[11] << 8) | p[12]) != body)
         return;
-    memcpy(rec, p, 13 + (cipher == wolfssl_aes_gcm ? 8 : 0));
+    memcpy(rec, p, 13 + (cipher == wolfssl_aes_gcm ? 8 : 0)); /* with wolfSSL's explicit nonce */
     rec[0] = 21;
-    memcpy(aad, p + 3, 8); /* epoch and sequence number */
-    aad[8] = 21, aad[9] = 0xfe, aad[10] = 0xfd, aad[11] = 0, aad[12] = sizeof alert;
+    aead_framing(cipher, iv, rec, sizeof alert, aad, nonce);
     if (cipher == wolfssl_aes_gcm) {
         Aes aes;
-        memcpy(nonce, iv, 4);
-        memcpy(nonce + 4, p + 13, 8); /* the explicit nonce wolfSSL wrote */
         if (wc_AesInit(&aes, NULL, INVALID_DEVID) == 0) {
             r = wc_AesGcmSetKey(&aes, key, (word32)key_len);
             if (r == 0)
@@ -518,9 +553,6 @@ static void send_sealed_alert(WOLFSSL *ssl, anydtls_session *s, const uint8_t *p
         }
         anydtls_wipe(&aes, sizeof aes);
     } else if (cipher == wolfssl_chacha && key_len == CHACHA20_POLY1305_AEAD_KEYSIZE) {
-        memcpy(nonce, iv, sizeof nonce); /* RFC 7905: XOR the sequence number in */
-        for (int i = 0; i < 8; i++)
-            nonce[4 + i] ^= p[3 + i];
         r = wc_ChaCha20Poly1305_Encrypt(key, nonce, aad, sizeof aad, alert, sizeof alert,
                                         rec + 13, rec + 15);
     }
@@ -564,8 +596,8 @@ static int next_datagram(anydtls_session *s)
     int rc;
     bool genuine;
     while ((rc = anydtls_session_recv(s, ws->rx, ANYDTLS_MAX_DATAGRAM)) > 0) {
-        if (ws->offered_ticket)
-            check_ticket_taken(ws, ws->rx, (size_t)rc);
+        if (ws->offered_ticket && check_ticket_taken(ws, ws->rx, (size_t)rc))
+            continue;
         if (!s->established && s->cfg->role == ANYDTLS_SERVER &&
             claims_previous_handshake(ws->rx, (size_t)rc)) {
             ws->bad_reneg_info = true;
