@@ -118,9 +118,10 @@ struct anydtls_session {
     uint64_t out_seq0;   /* next record sequence number of ours in epoch 0 */
     bool out_encrypted;  /* we have sent a record in epoch 1 or later */
     /* The record rule once established (common/io.c): the negotiated
-     * record version and the least body of an encrypted record. */
+     * record version and the least and most body of an encrypted record. */
     uint16_t record_version;
     uint8_t min_sealed;
+    uint16_t max_sealed; /* the most an encrypted record's body may be */
     uint16_t peer_hello_version; /* client_version of the peer's ClientHello, 0: none */
     /* The hand-over rule (common/policy.c, anydtls_hello_rule) for the
      * verified ClientHello: why it is refused (NULL: it is not), and the

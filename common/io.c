@@ -6,6 +6,7 @@
 
 #define RECORD_HEADER 13
 #define HANDSHAKE_HEADER 12
+#define MAX_PLAINTEXT 16384           /* RFC 6347, 4.1: 2^14 */
 #define MAX_RECORD_BODY (16384 + 2048) /* RFC 6347, 4.1 */
 /* The longest handshake message a peer may announce: GnuTLS's own limit
  * for a whole handshake, far above any certificate chain, far below the
@@ -112,9 +113,29 @@ static unsigned cipher_min_record(const char *suite)
     return ANYDTLS_MIN_SEALED;
 }
 
+/* The most an encrypted record of this suite can add to its 2^14 bytes of
+ * plaintext: nonce and tag for AEAD suites; IV, the longest MAC (48) and
+ * 256 bytes of padding for CBC suites; RFC 6347's 2048 when the name is
+ * not known. */
+static unsigned cipher_max_expansion(const char *suite)
+{
+    if (suite == NULL)
+        return MAX_RECORD_BODY - MAX_PLAINTEXT;
+    if (strstr(suite, "CHACHA20_POLY1305") != NULL || strstr(suite, "_CCM_8") != NULL)
+        return 16;
+    if (strstr(suite, "_GCM_") != NULL || strstr(suite, "_CCM") != NULL)
+        return 24;
+    if (strstr(suite, "3DES") != NULL)
+        return 8 + 48 + 256;
+    if (strstr(suite, "_CBC_") != NULL)
+        return 16 + 48 + 256;
+    return MAX_RECORD_BODY - MAX_PLAINTEXT;
+}
+
 void anydtls_record_rule_established(anydtls_session *s, const char *suite, const char *protocol)
 {
     s->min_sealed = (uint8_t)cipher_min_record(suite);
+    s->max_sealed = (uint16_t)(MAX_PLAINTEXT + cipher_max_expansion(suite));
     s->record_version = protocol != NULL && strcmp(protocol, "DTLSv1") == 0 ? 0xFEFF : 0xFEFD;
 }
 
@@ -123,7 +144,8 @@ void anydtls_record_rule_established(anydtls_session *s, const char *suite, cons
  * no plaintext application data, sane plaintext handshake fragments, and
  * an encrypted body no shorter than any cipher suite makes.  Once the
  * session is established, records must carry the negotiated version and
- * encrypted ones the negotiated suite's least expansion.  The libraries
+ * encrypted ones at least the negotiated suite's least expansion and at
+ * most 2^14 bytes plus its greatest.  The libraries
  * differ here by release: OpenSSL before 3.0.22 ends an established
  * session on a 17-byte encrypted record, wolfSSL 5.5 on any runt and on
  * another record version. */
@@ -141,6 +163,11 @@ static size_t valid_record(const anydtls_session *s, const uint8_t *p, size_t n)
                        (p[0] == CT_HANDSHAKE && !plain_fragments_valid(p + RECORD_HEADER, len))))
         return 0;
     if (epoch != 0 && len < (s->established ? s->min_sealed : ANYDTLS_MIN_SEALED))
+        return 0;
+    /* No longer than the suite can make of 2^14 bytes: wolfSSL 5.5 and 5.7
+     * answer an encrypted body over 2^14 + 1126 with a fatal
+     * record_overflow, so one forged datagram would end the session. */
+    if (epoch != 0 && s->established && len > s->max_sealed)
         return 0;
     if (s->established && version != s->record_version)
         return 0;
