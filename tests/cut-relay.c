@@ -38,6 +38,20 @@ static int udp_socket(unsigned port)
     return fd;
 }
 
+/* With CUT_RELAY_TRACE set, one line per datagram on stderr: its
+ * direction and its records (type, epoch, sequence number, length). */
+static void trace(const char *dir, const unsigned char *d, size_t n)
+{
+    if (getenv("CUT_RELAY_TRACE") == NULL)
+        return;
+    fprintf(stderr, "%s %zu", dir, n);
+    for (size_t at = 0; at + 13 <= n; at += 13 + ((size_t)d[at + 11] << 8 | d[at + 12]))
+        fprintf(stderr, " [type %u epoch %u seq %u len %u%s]", d[at], d[at + 3] << 8 | d[at + 4],
+                d[at + 10], d[at + 11] << 8 | d[at + 12],
+                d[at] == 22 && (d[at + 3] | d[at + 4]) == 0 && at + 13 < n ? " hs" : "");
+    fprintf(stderr, "\n");
+}
+
 /* The cut copy, then the datagram. */
 static void send_twice(int fd, const unsigned char *d, size_t n, const struct sockaddr_in *to)
 {
@@ -83,13 +97,16 @@ int main(int argc, char **argv)
                                            from.sin_addr.s_addr == client.sin_addr.s_addr))) {
                 client = from;
                 have_client = 1;
+                trace("C->S", d, (size_t)n);
                 send_twice(back, d, (size_t)n, &server);
             }
         }
         if (p[1].revents & POLLIN) {
             ssize_t n = recv(back, d, sizeof d, 0);
-            if (n > 0 && have_client)
+            if (n > 0 && have_client) {
+                trace("S->C", d, (size_t)n);
                 send_twice(front, d, (size_t)n, &client);
+            }
         }
     }
     close(front);
