@@ -152,6 +152,19 @@ static int established(const anydtls_session *s)
     return s->established ? ANYDTLS_OK : ANYDTLS_E_INVALID_ARG;
 }
 
+/* A handshake past its limit (anydtls_handshake_limit_ms) fails as a
+ * timeout, whatever the driver's timer says: a peer can feign progress. */
+static bool overdue(const anydtls_session *s)
+{
+    return !s->established && s->hs_end != 0 && anydtls_now_ms() >= s->hs_end;
+}
+
+static int fail_overdue(anydtls_session *s)
+{
+    return anydtls_session_fail(s, anydtls_timeout_code(s), 0,
+                                "handshake limit reached (twice the retransmission budget)");
+}
+
 int anydtls_handshake(anydtls_session *s)
 {
     if (s == NULL)
@@ -160,6 +173,10 @@ int anydtls_handshake(anydtls_session *s)
     if (rc != ANYDTLS_OK || s->established)
         return rc;
     s->started = true;
+    if (s->hs_end == 0)
+        s->hs_end = anydtls_now_ms() + anydtls_handshake_limit_ms(s->cfg);
+    if (overdue(s))
+        return fail_overdue(s);
     if (s->hello_refusal != NULL) {
         /* The same refusal from every flavour (doc/architecture.md 6.4):
          * the library never sees this ClientHello. */
@@ -233,7 +250,15 @@ int anydtls_get_timeout(anydtls_session *s, uint32_t *ms)
     *ms = 0;
     if (s->failed)
         return 0;
-    return DRV.get_timeout(s, ms);
+    int rc = DRV.get_timeout(s, ms);
+    if (rc < 0 || s->established || s->hs_end == 0)
+        return rc;
+    /* The caller also wakes for the handshake's limit. */
+    uint64_t now = anydtls_now_ms();
+    uint32_t left = now >= s->hs_end ? 0 : (uint32_t)(s->hs_end - now);
+    if (rc == 0 || left < *ms)
+        *ms = left;
+    return 1;
 }
 
 int anydtls_handle_timeout(anydtls_session *s)
@@ -243,6 +268,8 @@ int anydtls_handle_timeout(anydtls_session *s)
     int rc = usable(s);
     if (rc != ANYDTLS_OK)
         return rc;
+    if (overdue(s))
+        return fail_overdue(s);
     return DRV.handle_timeout(s);
 }
 

@@ -109,6 +109,7 @@ struct anydtls_session {
     uint8_t cookie_secret[ANYDTLS_COOKIE_SECRET_LEN];
     uint32_t timer_ms;   /* current retransmission timeout, 0 when idle */
     uint64_t deadline;   /* common timer (drivers without their own): 0 none */
+    uint64_t hs_end;     /* the handshake fails with a timeout then; 0: not started */
     bool psk_used;       /* a PSK was handed to the backend */
     bool epoch1_seen;    /* the peer sent an encrypted handshake record (a Finished) */
     bool peer_sealed_again; /* and another one later: it retransmitted */
@@ -270,6 +271,15 @@ uint32_t anydtls_timer_next(const anydtls_config *cfg, uint32_t prev_ms);
  * the current timeout; it stops, and the budget restarts, when the peer
  * shows progress (common/io.c). */
 void anydtls_timer_arm(anydtls_session *s);
+/* The monotonic clock, in ms. */
+uint64_t anydtls_now_ms(void);
+/* How long a handshake may last from the first anydtls_handshake call,
+ * however the peer sends: the peer's progress starts the retransmission
+ * budget again, and headers alone (a rising message_seq or epoch) can
+ * feign progress.  Twice the whole budget, at least 10 s (timers of a
+ * few ms under valgrind). */
+#define ANYDTLS_HANDSHAKE_LIMIT_FLOOR_MS 10000u
+uint64_t anydtls_handshake_limit_ms(const anydtls_config *cfg);
 void anydtls_timer_stop(anydtls_session *s);
 /* 1 and *ms when running, else 0. */
 int anydtls_timer_get(const anydtls_session *s, uint32_t *ms);

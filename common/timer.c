@@ -13,7 +13,7 @@ uint32_t anydtls_timer_next(const anydtls_config *cfg, uint32_t prev_ms)
     return prev_ms * 2;
 }
 
-static uint64_t now_ms(void)
+uint64_t anydtls_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -28,7 +28,7 @@ static uint32_t current_timeout(const anydtls_session *s)
 void anydtls_timer_arm(anydtls_session *s)
 {
     if (s->deadline == 0)
-        s->deadline = now_ms() + current_timeout(s);
+        s->deadline = anydtls_now_ms() + current_timeout(s);
 }
 
 void anydtls_timer_stop(anydtls_session *s)
@@ -40,14 +40,14 @@ int anydtls_timer_get(const anydtls_session *s, uint32_t *ms)
 {
     if (s->deadline == 0)
         return 0;
-    uint64_t now = now_ms();
+    uint64_t now = anydtls_now_ms();
     *ms = now >= s->deadline ? 0 : (uint32_t)(s->deadline - now);
     return 1;
 }
 
 int anydtls_timer_expire(anydtls_session *s)
 {
-    if (s->deadline == 0 || now_ms() < s->deadline)
+    if (s->deadline == 0 || anydtls_now_ms() < s->deadline)
         return 0;
     uint32_t next = anydtls_timer_next(s->cfg, current_timeout(s));
     s->deadline = 0;
@@ -56,4 +56,19 @@ int anydtls_timer_expire(anydtls_session *s)
                                     "retransmission budget exhausted");
     s->timer_ms = next;
     return 1;
+}
+
+/* The whole retransmission budget: every timeout of the doubling series. */
+static uint64_t budget_ms(const anydtls_config *cfg)
+{
+    uint64_t total = 0;
+    for (uint32_t t = anydtls_timer_next(cfg, 0); t != 0; t = anydtls_timer_next(cfg, t))
+        total += t;
+    return total;
+}
+
+uint64_t anydtls_handshake_limit_ms(const anydtls_config *cfg)
+{
+    uint64_t limit = 2 * budget_ms(cfg);
+    return limit > ANYDTLS_HANDSHAKE_LIMIT_FLOOR_MS ? limit : ANYDTLS_HANDSHAKE_LIMIT_FLOOR_MS;
 }

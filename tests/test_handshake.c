@@ -208,6 +208,63 @@ static void test_long_record(size_t body)
     anydtls_config_free(l.scfg);
 }
 
+/* ---- a peer that feigns progress ----
+ * Progress of the peer (a higher epoch-0 message_seq, a higher epoch)
+ * starts the retransmission budget again, and nothing authenticates it: a
+ * forged fragment with a rising message_seq every 0.7 timeouts kept a
+ * GnuTLS or wolfSSL server's handshake open for ever, and OpenSSL's for
+ * 4.5 budgets.  The front ends a handshake at its limit, twice the budget
+ * and at least ANYDTLS_HANDSHAKE_LIMIT_FLOOR_MS (10 s), on every flavour. */
+#define LIMIT_FLOOR_MS 10000 /* ANYDTLS_HANDSHAKE_LIMIT_FLOOR_MS (common/internal.h) */
+
+static bool pending(int rc)
+{
+    return rc == ANYDTLS_E_WANT_READ || rc == ANYDTLS_E_WANT_WRITE;
+}
+static void push_feigned(struct link *l, unsigned k)
+{
+    /* Epoch 0, a Certificate fragment: 10 bytes of a 100-byte message
+     * with message_seq k. */
+    uint8_t d[13 + 12 + 10] = {22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, (uint8_t)(10 + k), 0, 22,
+                               11, 0, 0, 100, (uint8_t)(k >> 8), (uint8_t)k, 0, 0, 0, 0, 0, 10};
+    CHECK(anydtls_memory_push(l->st, d, sizeof d));
+}
+
+static void test_feigned_progress(void)
+{
+    struct link l;
+    anydtls_config *scfg = server_cert_config("server.pem", "server.key");
+    CHECK(anydtls_config_set_timeouts(scfg, 100, 400)); /* a budget of 0.7 s */
+    link_init(&l, client_cert_config("ca.pem", "localhost"), scfg, false);
+    /* The client's ClientHello reaches the server, which answers; then
+     * the client is gone and only forged fragments arrive. */
+    (void)anydtls_handshake(l.c);
+    link_pump(&l);
+    uint64_t start = vclock_elapsed_ms();
+    int rc = anydtls_handshake(l.s);
+    static uint8_t scratch[ANYDTLS_MTU_MAX];
+    for (unsigned k = 2; pending(rc) && vclock_elapsed_ms() - start < 120000; k++) {
+        vclock_advance_ms(70);
+        push_feigned(&l, k);
+        rc = anydtls_handshake(l.s);
+        uint32_t ms;
+        if (pending(rc) && anydtls_get_timeout(l.s, &ms) == 1 && ms == 0)
+            rc = anydtls_handle_timeout(l.s);
+        while (anydtls_memory_pop(l.st, scratch, sizeof scratch) >= 0)
+            ;
+    }
+    uint64_t took = vclock_elapsed_ms() - start;
+    is(rc, ANYDTLS_E_TIMEOUT, "a forged fragment with a rising message_seq every 70 ms: the "
+                              "server's handshake times out (%s)", anydtls_error_detail(l.s));
+    ok(took > 1400 && took <= LIMIT_FLOOR_MS + 100,
+       "after %.1f s: past twice its 0.7 s budget, the feigned progress counted, and no later "
+       "than the handshake limit (%.1f s)",
+       (double)took / 1000, LIMIT_FLOOR_MS / 1000.0);
+    link_free(&l);
+    anydtls_config_free(l.ccfg);
+    anydtls_config_free(l.scfg);
+}
+
 struct drop {
     int dir, index;
 };
@@ -314,7 +371,7 @@ int main(void)
     /* The memory link's timers on the virtual clock: a loaded machine
      * cannot make a retransmission fire early (vclock.h). */
     vclock_start();
-    tap_plan(80 + 1 + 4);
+    tap_plan(80 + 1 + 4 + 2);
     test_cert(false);
     test_cert(true);
     test_psk(false);
@@ -322,6 +379,7 @@ int main(void)
     test_mutual_and_exporter();
     test_sizes_and_garbage();
     test_long_record(LONG_BODY);
+    test_feigned_progress();
     test_drop(0, 0, "first ClientHello dropped");
     test_drop(1, 0, "HelloVerifyRequest dropped");
     test_drop(1, 1, "first server flight dropped");

@@ -69,14 +69,20 @@ fail:;
 
 /* Port 0: the kernel picks one, but Linux gives a port it picked back when
  * the socket is disconnected (AF_UNSPEC), as the server does after each
- * peer.  So the picked port is bound again explicitly, which pins it. */
+ * peer.  So the picked port is bound again explicitly, which pins it, by a
+ * second socket while the first still holds the port (both have
+ * SO_REUSEADDR): closed first, the port could go to another program in
+ * between. */
 int net_bind(const char *host, unsigned port, anydtls_addr *bound)
 {
     int fd = bind_socket(host, port, bound);
     if (fd < 0 || port != 0)
         return fd;
+    int pinned = bind_socket(host, bound->port, bound);
+    int e = errno;
     close(fd);
-    return bind_socket(host, bound->port, bound);
+    errno = e;
+    return pinned;
 }
 
 int net_connect(const char *host, unsigned port, anydtls_addr *peer, const char **why)
