@@ -33,7 +33,7 @@ cleanup() {
 trap cleanup EXIT
 
 set -- $BACKENDS
-per_flavour=33
+per_flavour=34
 echo "1..$(($# * per_flavour))"
 n=0
 pass() { n=$((n + 1)); echo "ok $n - $*"; }
@@ -149,6 +149,10 @@ for f in $BACKENDS; do
         "client HOST 1.2.3.4.5" -- client --psk "$psk" 1.2.3.4.5 9
     usage_case "$f" 64 "HOST wants a host name or a numeric IPv4 or IPv6 address: ::g" \
         "client HOST ::g" -- client --psk "$psk" ::g 9
+    # A legacy form getaddrinfo would take (127.1 is 127.0.0.1): not an
+    # address the library reads.
+    usage_case "$f" 64 "HOST wants a host name or a numeric IPv4 or IPv6 address: 127.1" \
+        "client HOST 127.1" -- client --psk "$psk" 127.1 9
     usage_case "$f" 64 "--idle-timeout wants seconds from 0 (never) to 86400" \
         "--idle-timeout 86401" -- server --psk "$psk" --idle-timeout 86401 0
 

@@ -13,6 +13,7 @@
 
 #include "net.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -761,6 +762,11 @@ static bool host_syntax_ok(const char *host)
     if (!numeric)
         return strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") ==
                len;
+    /* Digits and dots: a dotted quad, as the library reads it, not the
+     * legacy forms getaddrinfo takes ("1.2.3" is 1.2.0.3). */
+    struct in_addr v4;
+    if (strchr(host, ':') == NULL)
+        return inet_pton(AF_INET, host, &v4) == 1;
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
     hints.ai_flags = AI_NUMERICHOST;
