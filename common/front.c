@@ -198,7 +198,12 @@ int anydtls_read(anydtls_session *s, uint8_t *buf, size_t cap)
     int ready = established(s);
     if (ready != ANYDTLS_OK)
         return ready;
-    return DRV.read(s, buf, cap);
+    if (s->peer_closed)
+        return ANYDTLS_E_CLOSED;
+    int rc = DRV.read(s, buf, cap);
+    if (rc == ANYDTLS_E_CLOSED)
+        s->peer_closed = true;
+    return rc;
 }
 
 int anydtls_max_payload(anydtls_session *s)
@@ -225,6 +230,10 @@ int anydtls_write(anydtls_session *s, const uint8_t *buf, size_t len)
     int ready = established(s);
     if (ready != ANYDTLS_OK)
         return ready;
+    /* Nothing after a close_notify, the peer's or ours: the same answer
+     * from every flavour (the libraries differ). */
+    if (s->peer_closed || s->shut_down)
+        return ANYDTLS_E_CLOSED;
     int max = anydtls_max_payload(s);
     if (max < 0)
         return max;
@@ -240,7 +249,12 @@ int anydtls_shutdown(anydtls_session *s)
     int ready = established(s);
     if (ready != ANYDTLS_OK)
         return ready;
-    return DRV.shutdown(s);
+    if (s->shut_down)
+        return ANYDTLS_OK; /* one close_notify; a second call sends nothing */
+    int rc = DRV.shutdown(s);
+    if (rc == ANYDTLS_OK)
+        s->shut_down = true;
+    return rc;
 }
 
 int anydtls_get_timeout(anydtls_session *s, uint32_t *ms)

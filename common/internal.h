@@ -110,6 +110,8 @@ struct anydtls_session {
     uint32_t timer_ms;   /* current retransmission timeout, 0 when idle */
     uint64_t deadline;   /* common timer (drivers without their own): 0 none */
     uint64_t hs_end;     /* the handshake fails with a timeout then; 0: not started */
+    bool peer_closed;    /* a read returned ANYDTLS_E_CLOSED: the peer's close_notify */
+    bool shut_down;      /* anydtls_shutdown sent our close_notify */
     bool psk_used;       /* a PSK was handed to the backend */
     bool epoch1_seen;    /* the peer sent an encrypted handshake record (a Finished) */
     bool peer_sealed_again; /* and another one later: it retransmitted */

@@ -208,6 +208,36 @@ static void test_long_record(size_t body)
     anydtls_config_free(l.scfg);
 }
 
+/* ---- after a close_notify ----
+ * The libraries differ: after the peer's close_notify all three sent
+ * application data again; after the session's own shutdown a second
+ * shutdown was BACKEND on OpenSSL and a write went out on wolfSSL.  One
+ * rule in the front: nothing is written after a close_notify, either's. */
+static void test_after_close(void)
+{
+    struct link l;
+    static uint8_t buf[ANYDTLS_MTU_MAX];
+    link_init(&l, client_cert_config("ca.pem", "localhost"),
+              server_cert_config("server.pem", "server.key"), false);
+    check_established(&l, "close");
+    is(anydtls_shutdown(l.c), ANYDTLS_OK, "the client shuts down");
+    link_pump(&l);
+    is(anydtls_read(l.s, buf, sizeof buf), ANYDTLS_E_CLOSED, "the server reads CLOSED");
+    is(anydtls_read(l.s, buf, sizeof buf), ANYDTLS_E_CLOSED, "and CLOSED again");
+    is(anydtls_write(l.s, (const uint8_t *)"late", 4), ANYDTLS_E_CLOSED,
+       "a write after the peer's close_notify is CLOSED");
+    is(anydtls_write(l.c, (const uint8_t *)"late", 4), ANYDTLS_E_CLOSED,
+       "a write after the session's own shutdown is CLOSED");
+    ok(anydtls_memory_pop(l.ct, buf, sizeof buf) == ANYDTLS_E_WANT_READ &&
+           anydtls_memory_pop(l.st, buf, sizeof buf) == ANYDTLS_E_WANT_READ,
+       "neither write sent anything");
+    is(anydtls_shutdown(l.c), ANYDTLS_OK, "a second shutdown returns 0");
+    is(anydtls_memory_pop(l.ct, buf, sizeof buf), ANYDTLS_E_WANT_READ, "and sends nothing");
+    link_free(&l);
+    anydtls_config_free(l.ccfg);
+    anydtls_config_free(l.scfg);
+}
+
 /* ---- a peer that feigns progress ----
  * Progress of the peer (a higher epoch-0 message_seq, a higher epoch)
  * starts the retransmission budget again, and nothing authenticates it: a
@@ -371,7 +401,7 @@ int main(void)
     /* The memory link's timers on the virtual clock: a loaded machine
      * cannot make a retransmission fire early (vclock.h). */
     vclock_start();
-    tap_plan(80 + 1 + 4 + 2);
+    tap_plan(80 + 1 + 4 + 2 + 9);
     test_cert(false);
     test_cert(true);
     test_psk(false);
@@ -380,6 +410,7 @@ int main(void)
     test_sizes_and_garbage();
     test_long_record(LONG_BODY);
     test_feigned_progress();
+    test_after_close();
     test_drop(0, 0, "first ClientHello dropped");
     test_drop(1, 0, "HelloVerifyRequest dropped");
     test_drop(1, 1, "first server flight dropped");
