@@ -68,6 +68,7 @@ struct gtls_session {
     unsigned n_stash;
     uint8_t *ahead; /* a datagram read ahead to answer pull_timeout_fn */
     int ahead_rc;   /* its length, or the transport's error; 0: none */
+    bool drained;   /* pull_timeout_fn said "nothing" in this gnutls_handshake call */
 };
 
 #define GCFG(cfg) ((struct gtls_config *)(cfg)->native)
@@ -275,24 +276,40 @@ static int consumed_hook(gnutls_session_t g, unsigned htype, unsigned when, unsi
 
 /* Whether a datagram is there for GnuTLS: it retransmits a flight only
  * when this says none is.  A transport that cannot tell (callbacks) always
- * says one may be, so a datagram is read ahead to know. */
+ * says one may be, so a datagram is read ahead to know.
+ *
+ * Once it has said "nothing", it says so until gnutls_handshake returns
+ * (handshake_step clears drained).  GnuTLS 3.7.9 asks twice while it waits
+ * for the peer's last flight: _dtls_wait_and_retransmit, and on "nothing"
+ * _dtls_transmit through _dtls_retransmit.  When a datagram lands between
+ * the two (a runt read and dropped by the record rule just before the
+ * real datagram makes that likely), _dtls_transmit parses the peer's
+ * Finished into its handshake buffer and ends the flight (its copy of our
+ * flight is freed), but the call returns GNUTLS_E_AGAIN; the next call
+ * checks only the record buffers, finds them empty, and waits again for
+ * ever: the Finished is never read and the "retransmission" is empty. */
 static int pull_timeout_fn(gnutls_transport_ptr_t ptr, unsigned int ms)
 {
     anydtls_session *s = ptr;
     struct gtls_session *gs = GSES(s);
     if (gs->ahead_rc != 0)
         return 1;
+    if (gs->drained)
+        return 0;
     if (!gs->handshake_done && gs->n_stash > 0)
         return 1;
     if (!anydtls_session_ready(s, ms))
-        return 0;
+        goto nothing;
     if (gs->ahead == NULL && (gs->ahead = malloc(ANYDTLS_MAX_DATAGRAM)) == NULL)
         return 1; /* let the read tell */
     int rc = anydtls_session_recv(s, gs->ahead, ANYDTLS_MAX_DATAGRAM);
     if (rc == ANYDTLS_E_WANT_READ)
-        return 0;
+        goto nothing;
     gs->ahead_rc = rc;
     return 1;
+nothing:
+    gs->drained = !gs->handshake_done;
+    return 0;
 }
 
 /* ---------------- callbacks ---------------- */
@@ -711,7 +728,9 @@ static int handshake_step(anydtls_session *s)
     struct gtls_session *gs = GSES(s);
     if (gs->handshake_done)
         return ANYDTLS_OK;
+    gs->drained = false;
     int r = gnutls_handshake(gs->g);
+    gs->drained = false;
     if (r == 0) {
         gs->handshake_done = true;
         stash_clear(gs);

@@ -244,6 +244,8 @@ struct fifo {
  * socket and the relay socket it is connected to. */
 struct link_end {
     struct fifo in, out;
+    struct fifo late; /* LATE datagrams, landing when a read finds nothing */
+    int late_landed;
     int fd, relay;
 };
 
@@ -277,9 +279,25 @@ static int cb_send(void *user, const uint8_t *buf, size_t len)
     return fifo_put(&((struct link_end *)user)->out, buf, len);
 }
 
+/* A read that finds nothing lets the LATE datagrams land: the next read
+ * finds them, as when a datagram arrives just after a socket was found
+ * empty. */
 static int cb_recv(void *user, uint8_t *buf, size_t cap)
 {
-    return fifo_get(&((struct link_end *)user)->in, buf, cap);
+    static uint8_t d[65536];
+    struct link_end *e = user;
+    int rc = fifo_get(&e->in, buf, cap);
+    int n;
+    while (rc == ANYDTLS_E_WANT_READ && (n = fifo_get(&e->late, d, sizeof d)) >= 0) {
+        fifo_put(&e->in, d, (size_t)n);
+        e->late_landed++;
+    }
+    return rc;
+}
+
+int link_late_landed(const struct link *l, int side)
+{
+    return l->end[side] != NULL ? l->end[side]->late_landed : 0;
 }
 
 static int udp_socket(struct sockaddr_in *a)
@@ -325,6 +343,8 @@ static void end_free(struct link_end *e)
     while (fifo_get(&e->in, scratch, sizeof scratch) >= 0)
         ;
     while (fifo_get(&e->out, scratch, sizeof scratch) >= 0)
+        ;
+    while (fifo_get(&e->late, scratch, sizeof scratch) >= 0)
         ;
     if (e->fd >= 0)
         close(e->fd);
@@ -478,7 +498,7 @@ static void pass_time(uint32_t ms)
  * and, for a plaintext handshake record, the message type). */
 static void trace(int dir, enum fate f, const uint8_t *d, size_t len)
 {
-    static const char *fates[] = {"drop", "deliver", "duplicate", "hold", "cut+whole"};
+    static const char *fates[] = {"drop", "deliver", "duplicate", "hold", "cut+whole", "late"};
     fprintf(stderr, "%10.0f %s %4zu %-9s", now_ms(), dir ? "S->C" : "C->S", len, fates[f]);
     for (size_t at = 0; at + 13 <= len; at += 13 + (((size_t)d[at + 11] << 8) | d[at + 12])) {
         unsigned epoch = (unsigned)d[at + 3] << 8 | d[at + 4];
@@ -505,8 +525,11 @@ static void deliver(struct link *l, int dir, uint8_t *d, size_t len)
     }
     if (f == PREPEND_CUT && len > 1)
         arrive(l, dir, d, len / 2);
-    for (int i = 0; i < (f == DUPLICATE ? 2 : f == DROP ? 0 : 1); i++)
-        arrive(l, dir, d, len);
+    if (f == LATE && l->kind == LINK_CALLBACKS && l->delay == NULL && (dir == 1 || l->s != NULL))
+        fifo_put(&l->end[dir == 1 ? 0 : 1]->late, d, len);
+    else
+        for (int i = 0; i < (f == DUPLICATE ? 2 : f == DROP ? 0 : 1); i++)
+            arrive(l, dir, d, len);
     if (l->held_len[dir] > 0 && f != HOLD) {
         size_t n = l->held_len[dir];
         l->held_len[dir] = 0;

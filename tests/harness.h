@@ -59,6 +59,10 @@ enum fate {
     DUPLICATE = 2,
     HOLD = 3,        /* after the next one */
     PREPEND_CUT = 4, /* its first half (at least one byte) first, then it whole */
+    LATE = 5,        /* callbacks link: it lands the moment its receiver next
+                      * finds nothing to read, so that a read finds nothing
+                      * and the very next one finds it; other links, or
+                      * with delays: delivered */
 };
 typedef enum fate (*link_filter)(void *user, int dir, int n, uint8_t *d, size_t len);
 /* How long a datagram delivered in direction dir spends in the air (ms);
@@ -112,6 +116,9 @@ void link_init(struct link *l, anydtls_config *ccfg, anydtls_config *scfg, bool 
 /* Drive both handshakes until both finish or fail (or 20 s pass).  Returns
  * true when both are established; crc/src hold the final codes. */
 bool link_handshake(struct link *l);
+/* How many LATE datagrams have landed at side (0 client, 1 server) after
+ * a read found nothing. */
+int link_late_landed(const struct link *l, int side);
 /* Move queued datagrams both ways, and those in the air whose time has
  * come; returns how many moved. */
 int link_pump(struct link *l);

@@ -7,7 +7,8 @@
  * and prove the handshake still completes; duplicate every datagram both
  * ways; send the first half of every datagram ahead of it (full and
  * resumed handshakes); deliver ChangeCipherSpec and Finished swapped; deliver application
- * data before Finished.
+ * data before Finished; land the server's Finished just after the client
+ * found nothing to read.
  *
  * Seeded: 200 runs of a link that drops 30 % of the datagrams, duplicates
  * 20 %, delays each so that they overtake one another, and (once the
@@ -329,6 +330,47 @@ static void test_data_before_finished(void)
     done(&l);
 }
 
+/* ---- the server's Finished lands just after the client found nothing ---- */
+
+/* The server's first datagram with an epoch-1 handshake record. */
+static enum fate late_server_finished(void *user, int dir, int n, uint8_t *d, size_t len)
+{
+    (void)n;
+    bool *late = user;
+    for (size_t at = 0; at + 13 <= len; at += 13 + (((size_t)d[at + 11] << 8) | d[at + 12]))
+        if (!*late && dir == 1 && d[at] == 22 && (d[at + 3] | d[at + 4]) != 0) {
+            *late = true;
+            return LATE;
+        }
+    return DELIVER;
+}
+
+/* The server's Finished arrives between two looks of the client: one finds
+ * nothing, the next finds it (through tests/cut-relay, a runt read and
+ * dropped just before it did that).  A GnuTLS 3.7.9 client took it into
+ * its handshake buffer while deciding whether to retransmit, then never
+ * read it and never retransmitted: the handshake hung with the server
+ * done. */
+static void test_late_finished(void)
+{
+    bool late = false;
+    struct link l = make_link();
+    l.filter = late_server_finished;
+    l.filter_user = &late;
+    if (!ok(link_handshake(&l) && late,
+            "the server's Finished lands just after the client found nothing: handshake completes"))
+        tap_diag("client %s (%s), server %s (%s)", code_name(l.crc), anydtls_error_detail(l.c),
+                 code_name(l.src), l.s ? anydtls_error_detail(l.s) : "-");
+    if (l.kind == LINK_CALLBACKS)
+        ok(link_late_landed(&l, 0) == 1, "it landed right after a read that found nothing");
+    else
+        tap_skip("only the callbacks link can land a datagram between two reads",
+                 "%s: the Finished landed right after a read that found nothing",
+                 link_kind_name[l.kind]);
+    ok(link_transfer(&l, true, "after the late Finished"), "data flows");
+    done(&l);
+}
+
 /* ---- the seeded lossy link ---- */
 
 #define SEEDED_MESSAGES 16 /* each way, per seed */
@@ -510,7 +552,7 @@ static void test_seeded(void)
  * memory transports, a callbacks transport, or real UDP sockets, the link
  * losing and reordering them the same way over each (issue 12, item 15:
  * GnuTLS never retransmitted through callbacks). */
-#define SUITE_TESTS (4 + 4 + 3 + 5 + 1 + 4 + 1 + 6 + 4 + 4)
+#define SUITE_TESTS (4 + 4 + 3 + 5 + 1 + 4 + 1 + 6 + 4 + 4 + 3)
 
 static void run_suite(enum link_kind kind)
 {
@@ -545,6 +587,7 @@ static void run_suite(enum link_kind kind)
     }
     test_swap();
     test_data_before_finished();
+    test_late_finished();
     test_seeded();
     anydtls_config_free(resumption.c);
     anydtls_config_free(resumption.s);
