@@ -32,6 +32,13 @@ struct ossl_config {
 struct ossl_session {
     SSL *ssl;
     bool io_error;
+    /* The session a client offered (anydtls_session_resume), kept alive:
+     * OpenSSL 3.0 (d1_both.c, dtls1_retransmit_message) puts the session
+     * a buffered ClientHello was sent with back in place to retransmit
+     * it, and a server that declined the ticket has by then made OpenSSL
+     * free that session: a ClientHello retransmitted after a lone
+     * ServerHello read freed memory (valgrind, tests/test_loss.c). */
+    SSL_SESSION *offered;
 };
 
 #define OCFG(cfg) ((struct ossl_config *)(cfg)->native)
@@ -436,6 +443,7 @@ static void ossl_session_free(anydtls_session *s)
     if (os == NULL)
         return;
     SSL_free(os->ssl);
+    SSL_SESSION_free(os->offered);
     free(os);
     s->native = NULL;
     ERR_clear_error();
@@ -663,7 +671,12 @@ static int ossl_session_resume(anydtls_session *s, const uint8_t *data, size_t l
     int rc = ANYDTLS_E_INVALID_ARG;
     if (sess != NULL && p == data + len)
         rc = SSL_set_session(OSES(s)->ssl, sess) == 1 ? ANYDTLS_OK : ANYDTLS_E_BACKEND;
-    SSL_SESSION_free(sess);
+    if (rc == ANYDTLS_OK) {
+        SSL_SESSION_free(OSES(s)->offered);
+        OSES(s)->offered = sess; /* our reference, until the session is freed */
+    } else {
+        SSL_SESSION_free(sess);
+    }
     ERR_clear_error();
     return rc;
 }
