@@ -51,8 +51,6 @@ static int bind_socket(const char *host, unsigned port, anydtls_addr *bound)
     int fd = nonblocking_socket(a.family);
     if (fd < 0)
         return -1;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(fd, (struct sockaddr *)&ss, len) != 0)
         goto fail;
     len = sizeof ss;
@@ -69,20 +67,21 @@ fail:;
 
 /* Port 0: the kernel picks one, but Linux gives a port it picked back when
  * the socket is disconnected (AF_UNSPEC), as the server does after each
- * peer.  So the picked port is bound again explicitly, which pins it, by a
- * second socket while the first still holds the port (both have
- * SO_REUSEADDR): closed first, the port could go to another program in
- * between. */
+ * peer.  So the picked port is bound again explicitly, which pins it; if
+ * another program took it in between, another port is picked.  No
+ * SO_REUSEADDR: with it on both sockets, Linux may give two servers
+ * asking for port 0 the same port, and one of them never hears a peer. */
 int net_bind(const char *host, unsigned port, anydtls_addr *bound)
 {
     int fd = bind_socket(host, port, bound);
-    if (fd < 0 || port != 0)
-        return fd;
-    int pinned = bind_socket(host, bound->port, bound);
-    int e = errno;
-    close(fd);
-    errno = e;
-    return pinned;
+    for (int tries = 0; fd >= 0 && port == 0 && tries < 16; tries++) {
+        close(fd);
+        fd = bind_socket(host, bound->port, bound);
+        if (fd >= 0 || errno != EADDRINUSE)
+            return fd;
+        fd = bind_socket(host, 0, bound);
+    }
+    return fd;
 }
 
 int net_connect(const char *host, unsigned port, anydtls_addr *peer, const char **why)
