@@ -5,6 +5,12 @@
 #   server.pem/.key  CN=localhost, SAN DNS:localhost, IP:127.0.0.1, IP:::1
 #   client.pem/.key  a client certificate from the same CA
 #   expired.pem/.key localhost, but expired yesterday
+#   notyet.pem/.key  localhost, from the trusted CA, valid only from January
+#                    of the year after next (made with `openssl ca -startdate`)
+#   selfsigned.pem/.key  localhost, signed with its own key
+#   forged.pem/.key  localhost, with the issuer name and key identifier of
+#                    ca.pem but signed by another key (imposter-ca): its
+#                    issuer is found and its signature does not verify
 #   wrongname.pem/.key  CN/SAN other.example, from the trusted CA
 #   rogue.pem/.key   localhost, from a CA nobody trusts (rogue-ca.pem)
 #   server-rsa.pem/.key  localhost as server.pem, but an RSA 2048 key
@@ -50,11 +56,40 @@ leaf() { # name ca days cn san
     rm -f "$1.csr" "$1.ext"
 }
 
+later() { # name ca cn san: a leaf whose validity starts in a year or more
+    newkey "$1.key"
+    "$OPENSSL" req -new -key "$1.key" -out "$1.csr" -subj "/CN=$3"
+    printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=%s\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' "$4" >"$1.ext"
+    printf '[ca]\ndefault_ca = d\n[d]\ndatabase = %s.db\nnew_certs_dir = %s.new\nserial = %s.serial\ndefault_md = sha256\npolicy = p\nunique_subject = no\n[p]\ncommonName = supplied\n' \
+        "$1" "$1" "$1" >"$1.cnf"
+    : >"$1.db"
+    echo 01 >"$1.serial"
+    mkdir "$1.new"
+    y=$(($(date -u +%Y) + 2))
+    "$OPENSSL" ca -batch -notext -config "$1.cnf" -cert "$2.pem" -keyfile "$2.key" \
+        -in "$1.csr" -out "$1.pem" -extfile "$1.ext" \
+        -startdate "${y}0101000000Z" -enddate "$((y + 1))0101000000Z" 2>/dev/null
+    rm -rf "$1.csr" "$1.ext" "$1.cnf" "$1.db"* "$1.serial"* "$1.new"
+}
+
 ca ca
 ca rogue-ca
+# The imposter: ca.pem's name and subject key identifier, another key.
+newkey imposter-ca.key
+skid=$("$OPENSSL" x509 -in ca.pem -noout -ext subjectKeyIdentifier | sed -n 's/^ *\([0-9A-F:]*\)$/\1/p')
+"$OPENSSL" req -x509 -new -key imposter-ca.key -out imposter-ca.pem -days 30 \
+    -subj "/CN=anydtls test ca" -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign,cRLSign -addext "subjectKeyIdentifier=$skid"
 leaf server ca 30 localhost "DNS:localhost,IP:127.0.0.1,IP:::1"
 leaf client ca 30 "anydtls client" "DNS:client.example"
 leaf expired ca -1 localhost "DNS:localhost,IP:127.0.0.1,IP:::1"
+later notyet ca localhost "DNS:localhost,IP:127.0.0.1,IP:::1"
+newkey selfsigned.key
+"$OPENSSL" req -x509 -new -key selfsigned.key -out selfsigned.pem -days 30 -subj "/CN=localhost" \
+    -addext basicConstraints=CA:FALSE -addext keyUsage=digitalSignature \
+    -addext extendedKeyUsage=serverAuth,clientAuth \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1"
+leaf forged imposter-ca 30 localhost "DNS:localhost,IP:127.0.0.1,IP:::1"
 leaf wrongname ca 30 other.example "DNS:other.example"
 leaf rogue rogue-ca 30 localhost "DNS:localhost,IP:127.0.0.1,IP:::1"
 leaf server-rsa ca 30 localhost "DNS:localhost,IP:127.0.0.1,IP:::1"
