@@ -39,6 +39,9 @@ struct ossl_session {
      * free that session: a ClientHello retransmitted after a lone
      * ServerHello read freed memory (valgrind, tests/test_loss.c). */
     SSL_SESSION *offered;
+    /* The verification error verify_cb saw (X509_V_ERR_*), 0 none: the
+     * verify result OpenSSL keeps is the stand-in for the alert. */
+    int verify_error;
 };
 
 #define OCFG(cfg) ((struct ossl_config *)(cfg)->native)
@@ -303,6 +306,58 @@ static int setup_credentials(anydtls_config *cfg, SSL_CTX *ctx)
     return ANYDTLS_OK;
 }
 
+/* What a verification error means to anydtls (section 6.2 of
+ * doc/architecture.md). */
+static int verify_code(long x509_error)
+{
+    switch (x509_error) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        return ANYDTLS_E_CERT_EXPIRED;
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+        return ANYDTLS_E_NAME_MISMATCH;
+    case X509_V_ERR_OUT_OF_MEM:
+        return ANYDTLS_E_NOMEM;
+    default:
+        return ANYDTLS_E_CERT_UNTRUSTED;
+    }
+}
+
+/* A refused certificate earns the rule's alert (anydtls_code_alert: 45
+ * expired or not yet valid, 42 a name mismatch, 48 any other failure), but
+ * OpenSSL 3.0 to 3.5 sends ssl_x509err2alert(verify result)
+ * (ssl/statem/statem_lib.c): 42 bad_certificate for a certificate not yet
+ * valid, 51 decrypt_error for a bad signature, 43, 44 or 46 for others.
+ * The verify result is the store context's error when verification ends
+ * (ssl_verify_cert_chain, ssl/ssl_cert.c), client and server alike.  So the
+ * callback keeps the refusal and leaves an error that OpenSSL maps to the
+ * rule's alert; the session keeps the real one for its code and detail. */
+static int verify_cb(int ok, X509_STORE_CTX *xs)
+{
+    if (ok)
+        return 1;
+    SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+    anydtls_session *s = ssl != NULL ? SSL_get_app_data(ssl) : NULL;
+    int err = X509_STORE_CTX_get_error(xs);
+    if (s != NULL && OSES(s)->verify_error == X509_V_OK)
+        OSES(s)->verify_error = err;
+    switch (anydtls_code_alert(verify_code(err))) {
+    case 45: /* certificate_expired */
+        X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_HAS_EXPIRED);
+        break;
+    case 42: /* bad_certificate */
+        X509_STORE_CTX_set_error(xs, X509_V_ERR_HOSTNAME_MISMATCH);
+        break;
+    case 48: /* unknown_ca */
+        X509_STORE_CTX_set_error(xs, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT);
+        break;
+    default: /* no alert of the rule's (out of memory): OpenSSL's */
+        break;
+    }
+    return 0;
+}
+
 static int setup_verify(anydtls_config *cfg, SSL_CTX *ctx)
 {
     int mode = SSL_VERIFY_NONE;
@@ -311,7 +366,7 @@ static int setup_verify(anydtls_config *cfg, SSL_CTX *ctx)
         mode = SSL_VERIFY_PEER;
     if (cfg->verify == ANYDTLS_VERIFY_PEER && cfg->role == ANYDTLS_SERVER && have_ca)
         mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
-    SSL_CTX_set_verify(ctx, mode, NULL);
+    SSL_CTX_set_verify(ctx, mode, mode != SSL_VERIFY_NONE ? verify_cb : NULL);
     if (cfg->peer_name == NULL || cfg->verify != ANYDTLS_VERIFY_PEER)
         return ANYDTLS_OK;
     X509_VERIFY_PARAM *param = SSL_CTX_get0_param(ctx);
@@ -498,6 +553,13 @@ fail:
     return ANYDTLS_E_NOMEM;
 }
 
+/* The error that refused the peer's certificate: verify_cb's, else the
+ * verify result (X509_V_OK when there is none). */
+static long verify_error(const struct ossl_session *os)
+{
+    return os->verify_error != X509_V_OK ? os->verify_error : SSL_get_verify_result(os->ssl);
+}
+
 /* Why a handshake step failed, from the verify result and the reason code. */
 static int map_failure(anydtls_session *s, unsigned long e)
 {
@@ -507,20 +569,8 @@ static int map_failure(anydtls_session *s, unsigned long e)
     int reason = ERR_GET_REASON(e);
     if (ERR_GET_LIB(e) != ERR_LIB_SSL)
         return s->established ? ANYDTLS_E_BACKEND : ANYDTLS_E_HANDSHAKE;
-    if (reason == SSL_R_CERTIFICATE_VERIFY_FAILED) {
-        switch (SSL_get_verify_result(os->ssl)) {
-        case X509_V_ERR_CERT_HAS_EXPIRED:
-        case X509_V_ERR_CERT_NOT_YET_VALID:
-            return ANYDTLS_E_CERT_EXPIRED;
-        case X509_V_ERR_HOSTNAME_MISMATCH:
-        case X509_V_ERR_IP_ADDRESS_MISMATCH:
-            return ANYDTLS_E_NAME_MISMATCH;
-        case X509_V_ERR_OUT_OF_MEM:
-            return ANYDTLS_E_NOMEM;
-        default:
-            return ANYDTLS_E_CERT_UNTRUSTED;
-        }
-    }
+    if (reason == SSL_R_CERTIFICATE_VERIFY_FAILED)
+        return verify_code(verify_error(os));
     if (reason == SSL_R_PSK_IDENTITY_NOT_FOUND)
         return ANYDTLS_E_PSK_IDENTITY;
     if (reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)
@@ -555,6 +605,13 @@ static int map_result(anydtls_session *s, int ret)
     char msg[200] = "";
     unsigned long e = pop_error(msg, sizeof msg);
     int code = map_failure(s, e);
+    long why = verify_error(os);
+    if (ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_CERTIFICATE_VERIFY_FAILED &&
+        why != X509_V_OK) {
+        /* "certificate verify failed" says nothing of why: the real error. */
+        size_t at = strlen(msg);
+        snprintf(msg + at, sizeof msg - at, " (%s)", X509_verify_cert_error_string(why));
+    }
     return anydtls_session_fail(s, code, e != 0 ? (long)e : err, msg[0] ? msg : "SSL I/O error");
 }
 
