@@ -65,6 +65,7 @@ struct wolf_session {
     bool psk_unknown;
     bool alert_out;      /* wolfSSL sent an alert record (any epoch) */
     int16_t sent_fatal;  /* the fatal alert wolfSSL sent, -1 none */
+    bool bad_cert_held;  /* wolfSSL's bad_certificate, for map_result to send */
     uint16_t flight_len; /* bytes in flight: 2-byte length + datagram, ... */
     bool flight_overflow;
     bool offered_ticket; /* a client resuming, until the ServerHello */
@@ -296,6 +297,16 @@ static int io_send(WOLFSSL *ssl, char *buf, int len, void *ctx)
     bool plain_alert = len >= 15 && p[0] == 21 && (p[3] | p[4]) == 0;
     if (WSES(s)->psk_unknown && plain_alert)
         return len;
+    /* A refused certificate: wolfSSL 5.5.4 and 5.7.2 (DoCertFatalAlert)
+     * send bad_certificate for all but an expired one and an unknown
+     * signer, also for a bad signature or a self-signed certificate, where
+     * the rule (anydtls_code_alert) says unknown_ca, as OpenSSL and GnuTLS
+     * send.  Why is known only when the handshake call returns: map_result
+     * sends the rule's alert then (bad_certificate for any other failure). */
+    if (len == 15 && plain_alert && p[13] == 2 && p[14] == 42 && !s->established) {
+        WSES(s)->bad_cert_held = true;
+        return len;
+    }
     /* wolfSSL 5.5 answers a DTLS 1.0 ClientHello with handshake_failure,
      * 5.7 with protocol_version: the rule (anydtls_failure_alert) says the
      * latter, whatever the release. */
@@ -1186,6 +1197,14 @@ static int map_result(anydtls_session *s, int ret)
 {
     struct wolf_session *ws = WSES(s);
     int err = wolfSSL_get_error(ws->ssl, ret);
+    if (ws->bad_cert_held) {
+        int code = failure_code(s, err);
+        bool cert = code == ANYDTLS_E_CERT_UNTRUSTED || code == ANYDTLS_E_NAME_MISMATCH ||
+                    code == ANYDTLS_E_CERT_EXPIRED;
+        ws->bad_cert_held = false;
+        ws->sent_fatal = (int16_t)(cert ? anydtls_code_alert(code) : 42);
+        anydtls_send_plain_alert(s, ws->sent_fatal);
+    }
     if ((err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE) && fatal_sent(s))
         return fail_after_alert(s);
     if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE)
