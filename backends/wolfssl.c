@@ -297,9 +297,9 @@ static int io_send(WOLFSSL *ssl, char *buf, int len, void *ctx)
     bool plain_alert = len >= 15 && p[0] == 21 && (p[3] | p[4]) == 0;
     if (WSES(s)->psk_unknown && plain_alert)
         return len;
-    /* A refused certificate: wolfSSL 5.5.4 and 5.7.2 (DoCertFatalAlert)
-     * send bad_certificate for all but an expired one and an unknown
-     * signer, also for a bad signature or a self-signed certificate, where
+    /* A refused certificate: wolfSSL 5.5.4 (DoCertFatalAlert) sends
+     * bad_certificate for all but an expired one and an unknown signer,
+     * also for a bad signature or a self-signed certificate, where
      * the rule (anydtls_code_alert) says unknown_ca, as OpenSSL and GnuTLS
      * send.  Why is known only when the handshake call returns: map_result
      * sends the rule's alert then (bad_certificate for any other failure). */
