@@ -152,13 +152,6 @@ static int established(const anydtls_session *s)
     return s->established ? ANYDTLS_OK : ANYDTLS_E_INVALID_ARG;
 }
 
-/* A handshake past its limit (anydtls_handshake_limit_ms) fails as a
- * timeout, whatever the driver's timer says: a peer can feign progress. */
-static bool overdue(const anydtls_session *s)
-{
-    return !s->established && s->hs_end != 0 && anydtls_now_ms() >= s->hs_end;
-}
-
 static int fail_overdue(anydtls_session *s)
 {
     return anydtls_session_fail(s, anydtls_timeout_code(s), 0,
@@ -175,7 +168,7 @@ int anydtls_handshake(anydtls_session *s)
     s->started = true;
     if (s->hs_end == 0)
         s->hs_end = anydtls_now_ms() + anydtls_handshake_limit_ms(s->cfg);
-    if (overdue(s))
+    if (anydtls_handshake_overdue(s))
         return fail_overdue(s);
     if (s->hello_refusal != NULL) {
         /* The same refusal from every flavour (doc/architecture.md 6.4):
@@ -187,6 +180,9 @@ int anydtls_handshake(anydtls_session *s)
     if (rc == ANYDTLS_OK) {
         anydtls_record_rule_established(s, DRV.cipher(s), DRV.protocol(s));
         s->established = true;
+    } else if ((rc == ANYDTLS_E_WANT_READ || rc == ANYDTLS_E_WANT_WRITE) &&
+               anydtls_handshake_overdue(s)) {
+        rc = fail_overdue(s); /* reached while the driver read */
     }
     return rc;
 }
@@ -282,7 +278,7 @@ int anydtls_handle_timeout(anydtls_session *s)
     int rc = usable(s);
     if (rc != ANYDTLS_OK)
         return rc;
-    if (overdue(s))
+    if (anydtls_handshake_overdue(s))
         return fail_overdue(s);
     return DRV.handle_timeout(s);
 }

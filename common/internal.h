@@ -214,6 +214,8 @@ void anydtls_keep_psk_identity(anydtls_session *s, const char *identity, size_t 
 int anydtls_session_send(anydtls_session *s, const uint8_t *buf, size_t len);
 int anydtls_session_recv(anydtls_session *s, uint8_t *buf, size_t cap);
 int anydtls_session_ready(anydtls_session *s, unsigned ms);
+/* Whether a handshake is past its limit (anydtls_handshake_limit_ms). */
+bool anydtls_handshake_overdue(const anydtls_session *s);
 /* The least expansion of any DTLS 1.2 cipher suite: a 16-byte tag or MAC. */
 #define ANYDTLS_MIN_SEALED 16
 /* Called once the handshake completed: from now on, records of another

@@ -227,6 +227,8 @@ int anydtls_session_recv(anydtls_session *s, uint8_t *buf, size_t cap)
         rc = (int)valid_prefix(s, buf, n);
     }
     while (rc == 0) {
+        if (anydtls_handshake_overdue(s))
+            return ANYDTLS_E_WANT_READ; /* the front fails it (below) */
         rc = anydtls_transport_recv(s->transport, buf, cap);
         if (rc >= 0)
             rc = (int)valid_prefix(s, buf, (size_t)rc);
@@ -245,5 +247,17 @@ int anydtls_session_recv(anydtls_session *s, uint8_t *buf, size_t cap)
 
 int anydtls_session_ready(anydtls_session *s, unsigned ms)
 {
-    return s->first_dgram != NULL ? 1 : anydtls_transport_ready(s->transport, ms);
+    if (s->first_dgram != NULL)
+        return 1;
+    return anydtls_handshake_overdue(s) ? 0 : anydtls_transport_ready(s->transport, ms);
+}
+
+/* A handshake past its limit fails as a timeout, whatever the driver's
+ * timer says: a peer can feign progress.  The reads stop there too, so a
+ * peer that never lets the socket run dry cannot keep the library reading
+ * inside one call (every library reads on while a datagram is waiting);
+ * the front then fails the session. */
+bool anydtls_handshake_overdue(const anydtls_session *s)
+{
+    return !s->established && s->hs_end != 0 && anydtls_now_ms() >= s->hs_end;
 }

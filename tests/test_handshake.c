@@ -295,6 +295,81 @@ static void test_feigned_progress(void)
     anydtls_config_free(l.scfg);
 }
 
+/* A peer that never lets the socket run dry: every read finds another
+ * forged fragment (rising message_seq) and takes the clock 70 ms on.  The
+ * library must not read for ever inside one call (up to FLOOD_MAX reads
+ * are offered, 140 s of virtual time). */
+#define FLOOD_MAX 2000
+struct flood {
+    uint8_t hello[ANYDTLS_MTU_MAX];
+    size_t hello_len;
+    unsigned reads;
+};
+
+static int flood_send(void *user, const uint8_t *buf, size_t len)
+{
+    (void)user;
+    (void)buf;
+    return (int)len;
+}
+
+static int flood_recv(void *user, uint8_t *buf, size_t cap)
+{
+    struct flood *f = user;
+    if (f->reads >= FLOOD_MAX)
+        return ANYDTLS_E_WANT_READ;
+    unsigned k = ++f->reads + 1;
+    if (k == 2) {
+        size_t n = f->hello_len < cap ? f->hello_len : cap;
+        memcpy(buf, f->hello, n);
+        return (int)n;
+    }
+    vclock_advance_ms(70);
+    uint8_t d[13 + 12 + 10] = {22, 0xfe, 0xfd, 0, 0, 0, 0, (uint8_t)(k >> 16), (uint8_t)(k >> 8),
+                               (uint8_t)k, 0, 22, 11, 0, 0, 100, (uint8_t)(k >> 8), (uint8_t)k,
+                               0, 0, 0, 0, 0, 10};
+    size_t n = sizeof d < cap ? sizeof d : cap;
+    memcpy(buf, d, n);
+    return (int)n;
+}
+
+static void test_endless_input(void)
+{
+    static struct flood f;
+    memset(&f, 0, sizeof f);
+    anydtls_config *ccfg = client_cert_config("ca.pem", "localhost");
+    anydtls_config *scfg = server_cert_config("server.pem", "server.key");
+    CHECK(anydtls_config_set_timeouts(scfg, 100, 400)); /* a budget of 0.7 s */
+    anydtls_transport *ct = NULL, *st = NULL;
+    anydtls_session *c = NULL, *s = NULL;
+    CHECK(anydtls_transport_new_memory(&ct, 0));
+    CHECK(anydtls_session_new(&c, ccfg, ct));
+    (void)anydtls_handshake(c);
+    int n = anydtls_memory_pop(ct, f.hello, sizeof f.hello);
+    CHECK(n > 0 ? ANYDTLS_OK : n);
+    f.hello_len = (size_t)n;
+    CHECK(anydtls_transport_new_callbacks(&st, flood_send, flood_recv, &f));
+    CHECK(anydtls_session_new(&s, scfg, st));
+    uint64_t start = vclock_elapsed_ms();
+    int rc = anydtls_handshake(s);
+    unsigned first_call = f.reads;
+    for (int calls = 0; pending(rc) && calls < 1000; calls++)
+        rc = anydtls_handshake(s);
+    uint64_t took = vclock_elapsed_ms() - start;
+    is(rc, ANYDTLS_E_TIMEOUT, "a datagram always waiting: the server's handshake times out (%s)",
+       anydtls_error_detail(s));
+    ok(first_call < FLOOD_MAX && took <= LIMIT_FLOOR_MS + 200,
+       "one call read %u of the %u datagrams offered; the handshake ended after %.1f s, no "
+       "later than its limit (%.1f s)",
+       first_call, FLOOD_MAX, (double)took / 1000, LIMIT_FLOOR_MS / 1000.0);
+    anydtls_session_free(s);
+    anydtls_session_free(c);
+    anydtls_transport_free(st);
+    anydtls_transport_free(ct);
+    anydtls_config_free(ccfg);
+    anydtls_config_free(scfg);
+}
+
 struct drop {
     int dir, index;
 };
@@ -401,7 +476,7 @@ int main(void)
     /* The memory link's timers on the virtual clock: a loaded machine
      * cannot make a retransmission fire early (vclock.h). */
     vclock_start();
-    tap_plan(80 + 1 + 4 + 2 + 9);
+    tap_plan(80 + 1 + 4 + 2 + 9 + 2);
     test_cert(false);
     test_cert(true);
     test_psk(false);
@@ -410,6 +485,7 @@ int main(void)
     test_sizes_and_garbage();
     test_long_record(LONG_BODY);
     test_feigned_progress();
+    test_endless_input();
     test_after_close();
     test_drop(0, 0, "first ClientHello dropped");
     test_drop(1, 0, "HelloVerifyRequest dropped");
