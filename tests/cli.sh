@@ -14,8 +14,10 @@
 #     not hold the server past its retransmission budget;
 #   - a bad --bind or HOST value is a usage mistake (64) naming it; a --ca,
 #     --cert or --key file with garbage, the wrong kind of PEM, a key of
-#     another certificate or a directory names the option, the file and
-#     what is wrong (19);
+#     another certificate, a directory, a FIFO, a device or an empty file
+#     names the option, the file and what is wrong (19);
+#   - an option of the other role (--echo for a client, --name for a
+#     server, ...) is a usage mistake (64) naming the option and its role;
 #   - --idle-timeout: a server whose peer was killed after the handshake
 #     closes that session and serves the next peer; a client whose server
 #     was killed gives up with status 3.
@@ -33,7 +35,7 @@ cleanup() {
 trap cleanup EXIT
 
 set -- $BACKENDS
-per_flavour=34
+per_flavour=45
 echo "1..$(($# * per_flavour))"
 n=0
 pass() { n=$((n + 1)); echo "ok $n - $*"; }
@@ -98,6 +100,8 @@ long_id=$(printf '%0129d' 0)
 head -c 300000 /dev/urandom >"$tmp/300k"
 head -c 3000 /dev/urandom >"$tmp/3k"
 printf 'this is not PEM\n' >"$tmp/garbage.pem"
+: >"$tmp/empty.pem"
+mkfifo "$tmp/fifo.pem"
 mkdir "$tmp/dir.pem"
 
 # Whether flavour $1 takes --mtu (wolfSSL only when built with
@@ -171,6 +175,23 @@ for f in $BACKENDS; do
         client --ca "$tmp/dir.pem" 127.0.0.1 9
     usage_case "$f" 19 "--ca $tmp/garbage.pem/ca.pem: Not a directory" "--ca path through a file" -- \
         client --ca "$tmp/garbage.pem/ca.pem" 127.0.0.1 9
+    usage_case "$f" 19 "--ca $tmp/fifo.pem: not a regular file" "--ca given a FIFO (never opened)" -- \
+        client --ca "$tmp/fifo.pem" 127.0.0.1 9
+    usage_case "$f" 19 "--key /dev/null: not a regular file" "--key /dev/null" -- \
+        server --cert "$pki/server.pem" --key /dev/null 0
+    usage_case "$f" 19 "--cert $tmp/empty.pem: empty file" "--cert given an empty file" -- \
+        server --cert "$tmp/empty.pem" --key "$pki/server.key" 0
+
+    # ---- an option of the other role is a mistake, not ignored ----
+    for o in "--echo" "--once" "--resumption" "--bind 127.0.0.1" "--cookie-key-length 16"; do
+        # shellcheck disable=SC2086
+        usage_case "$f" 64 "${o%% *} is a server option" "client $o" -- \
+            client --psk "$psk" $o 127.0.0.1 9
+    done
+    for o in "--name localhost" "--linger 10" "--session $tmp/none.session"; do
+        # shellcheck disable=SC2086
+        usage_case "$f" 64 "${o%% *} is a client option" "server $o" -- server --psk "$psk" $o 0
+    done
 
     # ---- --mtu at the program's floor: a certificate handshake ----
     if start_server "$f" --once --echo --mtu 512 --cert "$pki/server.pem" --key "$pki/server.key"; then

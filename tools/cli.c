@@ -93,7 +93,8 @@ static const char *const usage_text =
     "code (10: certificate not trusted, 3: timeout or --idle-timeout,\n"
     "13: unknown PSK identity, 18: PSK keys differ, 19: a --ca, --cert or\n"
     "--key file that cannot be used, ...) with its message on standard\n"
-    "error; 64 for bad usage (also a bad --bind or HOST value).\n";
+    "error; 64 for bad usage (also a bad --bind or HOST value, or an\n"
+    "option of the other role: \"--echo is a server option\").\n";
 
 static int parse_hex(const char *hex, uint8_t *out, size_t cap, size_t *len)
 {
@@ -166,15 +167,44 @@ static int usage_error(const char *what, const char *arg)
     return EXIT_USAGE;
 }
 
+/* The options that mean something to one role only: given to the other,
+ * they are a mistake to report, not a setting to ignore. */
+static const struct {
+    int opt;
+    const char *name;
+    bool server; /* true: server only; false: client only */
+} role_options[] = {
+    {OPT_NAME, "--name", false},          {OPT_SESSION, "--session", false},
+    {OPT_LINGER, "--linger", false},      {OPT_COOKIE_LEN, "--cookie-key-length", true},
+    {OPT_RESUMPTION, "--resumption", true}, {OPT_BIND, "--bind", true},
+    {OPT_ONCE, "--once", true},           {OPT_ECHO, "--echo", true},
+};
+
+/* 0 when opt belongs to role (or to both), else the usage status. */
+static int check_role(int opt, bool server)
+{
+    for (size_t i = 0; i < sizeof role_options / sizeof role_options[0]; i++) {
+        if (role_options[i].opt != opt || role_options[i].server == server)
+            continue;
+        char what[64];
+        snprintf(what, sizeof what, "%s is a %s option", role_options[i].name,
+                 role_options[i].server ? "server" : "client");
+        return usage_error(what, NULL);
+    }
+    return 0;
+}
+
 /* Parse options; returns 0, or the exit status to leave with. */
-static int parse_options(int argc, char **argv, struct options *o)
+static int parse_options(int argc, char **argv, bool server, struct options *o)
 {
     memset(o, 0, sizeof *o);
     o->linger_ms = 1000;
-    int c;
+    int c, status;
     optind = 1;
     opterr = 0; /* the messages are ours, one per mistake */
     while ((c = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
+        if ((status = check_role(c, server)) != 0)
+            return status;
         switch (c) {
         case OPT_CA: o->ca = optarg; break;
         case OPT_CERT: o->cert = optarg; break;
@@ -407,20 +437,37 @@ static const char *pem_problem(const char *buf, size_t len, enum pem_want want, 
                             : "not PEM (no -----BEGIN CERTIFICATE----- line)";
 }
 
-/* Read a regular file whole into buf (malloc'd, the caller wipes and
- * frees it); NULL, or what is wrong. */
+/* What is wrong with path as a PEM file before it is opened, or NULL:
+ * it must be a regular file (a FIFO would block the open, a device is
+ * never PEM), not empty and not huge. */
+static const char *not_pem_file(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return strerror(errno);
+    if (S_ISDIR(st.st_mode))
+        return "is a directory, not a PEM file";
+    if (!S_ISREG(st.st_mode))
+        return "not a regular file";
+    if (st.st_size == 0)
+        return "empty file";
+    if ((uintmax_t)st.st_size > PEM_FILE_MAX)
+        return "is larger than 16 MiB: not a PEM file";
+    return NULL;
+}
+
+/* Read the file whole into buf (malloc'd, the caller wipes and frees
+ * it); NULL, or what is wrong. */
 static const char *read_whole(FILE *f, char **buf, size_t *len)
 {
     struct stat st;
     *buf = NULL;
     if (fstat(fileno(f), &st) != 0)
         return strerror(errno);
-    if (S_ISDIR(st.st_mode))
-        return "is a directory, not a PEM file";
     if (!S_ISREG(st.st_mode))
-        return NULL; /* a pipe or device: only the TLS library reads it */
+        return "not a regular file"; /* replaced since it was checked */
     if (st.st_size == 0)
-        return "is empty";
+        return "empty file";
     if ((uintmax_t)st.st_size > PEM_FILE_MAX)
         return "is larger than 16 MiB: not a PEM file";
     if ((*buf = malloc((size_t)st.st_size)) == NULL)
@@ -440,11 +487,11 @@ static int check_file(const char *option, const char *path, enum pem_want want)
     char msg[120];
     char *buf = NULL;
     size_t len = 0;
-    const char *why = NULL;
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
+    const char *why = not_pem_file(path);
+    FILE *f = why == NULL ? fopen(path, "r") : NULL;
+    if (why == NULL && f == NULL)
         why = strerror(errno);
-    else if ((why = read_whole(f, &buf, &len)) == NULL && buf != NULL)
+    else if (f != NULL && (why = read_whole(f, &buf, &len)) == NULL)
         why = pem_problem(buf, len, want, msg, sizeof msg);
     if (f != NULL)
         fclose(f);
@@ -810,7 +857,7 @@ static void save_session(anydtls_session *s, const char *path)
 int cli_client(int argc, char **argv)
 {
     struct options o;
-    int status = parse_options(argc, argv, &o);
+    int status = parse_options(argc, argv, false, &o);
     if (status != 0)
         return status;
     if (argc - optind != 2)
@@ -923,7 +970,7 @@ done:
 int cli_server(int argc, char **argv)
 {
     struct options o;
-    int status = parse_options(argc, argv, &o);
+    int status = parse_options(argc, argv, true, &o);
     if (status != 0)
         return status;
     if (argc - optind != 1)
