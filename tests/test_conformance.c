@@ -459,7 +459,11 @@ static void cert_client_psk_server(FILE *out)
  * at the hand-over (anydtls_hello_rule) refuses, with 40 on every flavour,
  * a ClientHello whose extensions block is missing, empty, malformed or
  * names an extension twice, one with both the renegotiation SCSV and
- * renegotiation_info, and one whose ECDHE suites have no group; the
+ * renegotiation_info, one whose ECDHE suites have no group, and (in
+ * test_hello_fields) one whose compression_methods lack null, whose
+ * server_name is not one plain host_name, whose ec_point_formats is
+ * malformed or lacks uncompressed with ECDHE possible, or whose
+ * signature_algorithms is malformed (70 for DTLS 1.0); the
  * policy's groups (X25519, P-256, P-384; for ECDHE-ECDSA also the key's
  * curve) decide whether an ECDHE suite may be chosen, else the next suite
  * of the policy. */
