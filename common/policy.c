@@ -174,6 +174,89 @@ static const char *extensions_refusal(const struct anydtls_hello *h)
     return NULL;
 }
 
+/* compression_methods lists null (RFC 5246 7.4.1.2: it must). */
+static bool offers_null_compression(const struct anydtls_hello *h)
+{
+    return memchr(h->compression.p, 0, h->compression.n) != NULL;
+}
+
+/* A host name of letters, digits, hyphens and dots. */
+static bool plain_host_name(struct anydtls_iov name)
+{
+    for (size_t i = 0; i < name.n; i++) {
+        uint8_t c = name.p[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+/* server_name (RFC 6066 3) is exactly one host_name entry of 1..255 such
+ * characters: the libraries take two names, other name types, empty or
+ * odd names and bad lengths each in its own way. */
+static bool server_name_ok(struct anydtls_iov ext)
+{
+    struct anydtls_reader r = {ext.p, ext.n}, list;
+    struct anydtls_iov names, name;
+    uint64_t type;
+    if (anydtls_take_vector(&r, 2, 1, 65535, &names) != 0 || r.left != 0)
+        return false;
+    list.p = names.p;
+    list.left = names.n;
+    return anydtls_take_uint(&list, 1, &type) == 0 && type == 0 &&
+           anydtls_take_vector(&list, 2, 1, 255, &name) == 0 && list.left == 0 &&
+           plain_host_name(name);
+}
+
+/* ec_point_formats (RFC 8422 5.1.2): 1 when it parses and lists
+ * uncompressed, 0 when it parses without, -1 malformed. */
+static int point_formats(struct anydtls_iov ext)
+{
+    struct anydtls_reader r = {ext.p, ext.n};
+    struct anydtls_iov list;
+    if (anydtls_take_vector(&r, 1, 1, 255, &list) != 0 || r.left != 0)
+        return -1;
+    return memchr(list.p, 0, list.n) != NULL;
+}
+
+/* signature_algorithms (RFC 5246 7.4.1.4.1): a non-empty list of pairs
+ * that fills the extension. */
+static bool signature_algorithms_ok(struct anydtls_iov ext)
+{
+    struct anydtls_reader r = {ext.p, ext.n};
+    struct anydtls_iov list;
+    return anydtls_take_vector(&r, 2, 2, 65534, &list) == 0 && r.left == 0 &&
+           (list.n & 1) == 0;
+}
+
+/* compression_methods, server_name and signature_algorithms, and whether
+ * ec_point_formats parses: NULL when all hold, else why not. */
+static const char *fields_refusal(const struct anydtls_hello *h)
+{
+    struct anydtls_iov ext;
+    if (!offers_null_compression(h))
+        return "ClientHello without null compression";
+    if (anydtls_ext_find(h->extensions, ANYDTLS_EXT_SERVER_NAME, &ext) && !server_name_ok(ext))
+        return "ClientHello with a malformed or unusual server_name";
+    if (anydtls_ext_find(h->extensions, ANYDTLS_EXT_EC_POINT_FORMATS, &ext) &&
+        point_formats(ext) < 0)
+        return "ClientHello with a malformed ec_point_formats";
+    if (anydtls_ext_find(h->extensions, ANYDTLS_EXT_SIGNATURE_ALGORITHMS, &ext) &&
+        !signature_algorithms_ok(ext))
+        return "ClientHello with a malformed signature_algorithms";
+    return NULL;
+}
+
+/* Whether ec_point_formats, when it is there, lists uncompressed (it
+ * parses: fields_refusal checked). */
+static bool uncompressed_points(const struct anydtls_hello *h)
+{
+    struct anydtls_iov ext;
+    return !anydtls_ext_find(h->extensions, ANYDTLS_EXT_EC_POINT_FORMATS, &ext) ||
+           point_formats(ext) == 1;
+}
+
 /* The key exchanges supported_groups rules out; -1 when it is malformed. */
 static int barred_by_groups(const anydtls_config *cfg, const struct anydtls_hello *h,
                             unsigned *barred)
@@ -191,19 +274,22 @@ static int barred_by_groups(const anydtls_config *cfg, const struct anydtls_hell
     return 0;
 }
 
-/* Whether h offers a suite of the policy that cfg may choose, and whether
- * one that the groups leave. */
+/* Whether h offers a suite of the policy that cfg may choose, whether
+ * one that the groups leave, and whether an ECDHE one of those. */
 static void offered_suites(const anydtls_config *cfg, const struct anydtls_hello *h,
-                           unsigned barred, bool *usable, bool *left)
+                           unsigned barred, bool *usable, bool *left, bool *ecdhe)
 {
     unsigned creds = anydtls_policy_creds(cfg);
-    *usable = *left = false;
+    *usable = *left = *ecdhe = false;
     for (size_t i = 0; i < anydtls_n_suites; i++) {
         const struct anydtls_suite *su = &anydtls_suites[i];
         if (!anydtls_suite_usable(su, creds) || !anydtls_hello_offers_suite(h, su->code))
             continue;
         *usable = true;
-        *left |= !anydtls_suite_barred(su, barred);
+        if (anydtls_suite_barred(su, barred))
+            continue;
+        *left = true;
+        *ecdhe |= (ANYDTLS_KX_ALL_ECDHE & (1u << su->kx)) != 0;
     }
 }
 
@@ -212,11 +298,13 @@ const char *anydtls_hello_rule(const anydtls_config *cfg, const uint8_t *dgram, 
 {
     struct anydtls_hello h;
     struct anydtls_iov info;
-    bool usable, left;
+    bool usable, left, ecdhe;
     *barred = 0;
     if (anydtls_wire_hello(dgram, len, &h) != 0)
         return "not a ClientHello";
     const char *why = extensions_refusal(&h);
+    if (why == NULL)
+        why = fields_refusal(&h);
     if (why != NULL)
         return why;
     /* RFC 5746 lets a server take both; wolfSSL 5.5 and 5.7 fail the
@@ -228,10 +316,16 @@ const char *anydtls_hello_rule(const anydtls_config *cfg, const uint8_t *dgram, 
         *barred = 0;
         return "ClientHello with a malformed supported_groups";
     }
-    offered_suites(cfg, &h, *barred, &usable, &left);
+    offered_suites(cfg, &h, *barred, &usable, &left, &ecdhe);
     if (usable && !left) {
         *barred = 0; /* nothing is left to bar: the ClientHello is refused */
         return "ClientHello offers no group for the ECDHE suites it offers";
+    }
+    /* RFC 8422 5.1.2: an ECDHE suite needs uncompressed points; the
+     * libraries refuse, ignore or choose ECDHE anyway. */
+    if (ecdhe && !uncompressed_points(&h)) {
+        *barred = 0;
+        return "ClientHello without uncompressed points for the ECDHE suites it offers";
     }
     return NULL;
 }

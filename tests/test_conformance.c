@@ -345,8 +345,8 @@ static int suite_in(const uint8_t *d, size_t len)
 }
 
 /* A hand-built ClientHello through the cookie exchange to a server
- * session: the session's code and the alert it answers with. */
-static struct refusal hello_to(anydtls_config *scfg, uint16_t version, struct offer o)
+ * session of scfg: the session's code and the alert it answers with. */
+static struct refusal hello_on(anydtls_config *scfg, uint16_t version, struct offer o)
 {
     struct refusal r = {ANYDTLS_E_BACKEND, -1, -1};
     anydtls_transport *t;
@@ -383,6 +383,13 @@ static struct refusal hello_to(anydtls_config *scfg, uint16_t version, struct of
 done:
     anydtls_session_free(s);
     anydtls_transport_free(t);
+    return r;
+}
+
+/* The same, and scfg freed. */
+static struct refusal hello_to(anydtls_config *scfg, uint16_t version, struct offer o)
+{
+    struct refusal r = hello_on(scfg, version, o);
     anydtls_config_free(scfg);
     return r;
 }
@@ -452,7 +459,11 @@ static void cert_client_psk_server(FILE *out)
  * at the hand-over (anydtls_hello_rule) refuses, with 40 on every flavour,
  * a ClientHello whose extensions block is missing, empty, malformed or
  * names an extension twice, one with both the renegotiation SCSV and
- * renegotiation_info, and one whose ECDHE suites have no group; the
+ * renegotiation_info, one whose ECDHE suites have no group, and (in
+ * test_hello_fields) one whose compression_methods lack null, whose
+ * server_name is not one plain host_name, whose ec_point_formats is
+ * malformed or lacks uncompressed with ECDHE possible, or whose
+ * signature_algorithms is malformed (70 for DTLS 1.0); the
  * policy's groups (X25519, P-256, P-384; for ECDHE-ECDSA also the key's
  * curve) decide whether an ECDHE suite may be chosen, else the next suite
  * of the policy. */
@@ -474,9 +485,26 @@ static void cert_client_psk_server(FILE *out)
 #define WITH_EXTS(suites, ...)                                                              \
     OFFER(suites, NULL_COMP, 0, sizeof((const uint8_t[]){__VA_ARGS__}), __VA_ARGS__)
 
-#define UNUSUAL_REFUSALS 9
-#define UNUSUAL_CHOICES 7
-#define UNUSUAL_TESTS (2 * UNUSUAL_REFUSALS + UNUSUAL_CHOICES)
+/* A ClientHello tail with this compression_methods vector (one macro
+ * of the below) and these extensions. */
+#define WITH_COMP_EXTS(suites, comp, ...)                                                   \
+    OFFER(suites, comp, 0, sizeof((const uint8_t[]){__VA_ARGS__}), __VA_ARGS__)
+#define DEFLATE_ONLY 1, 1
+#define DEFLATE_LZS 2, 1, 64 /* two methods, neither null */
+#define DEFLATE_NULL 2, 1, 0
+#define DTLS10_SUITES 0, 6, 0x00, 0x8C, 0xC0, 0x09, 0x00, 0x2F
+/* server_name: one host_name "a.com" or "example.com", and the body of
+ * an entry of the given type around a 5-byte name. */
+#define SNI_A_COM 0x00, 0x00, 0x00, 0x0a, 0x00, 0x08, 0x00, 0x00, 0x05, 'a', '.', 'c', 'o', 'm'
+#define SNI_EXAMPLE                                                                         \
+    0x00, 0x00, 0x00, 0x10, 0x00, 0x0e, 0x00, 0x00, 0x0b, 'e', 'x', 'a', 'm', 'p', 'l', 'e', \
+        '.', 'c', 'o', 'm'
+#define SNI5(type, a, b, c, d, e) 0x00, 0x00, 0x00, 0x0a, 0x00, 0x08, type, 0x00, 0x05, a, b, c, d, e
+#define P256 GROUPS1(0x17)
+
+#define UNUSUAL_REFUSALS (9 + 38)
+#define UNUSUAL_CHOICES (7 + 15)
+#define UNUSUAL_TESTS (2 * UNUSUAL_REFUSALS + UNUSUAL_CHOICES + 1)
 
 static anydtls_config *server_rsa(void)
 {
@@ -507,6 +535,193 @@ static void choice_scenario(FILE *out, const char *name, anydtls_config *scfg, s
             (unsigned)want))
         tap_diag("got %s, server %s", got, code_name(r.code));
     alert_row(out, name, "server", got);
+}
+
+/* A PSK ClientHello (ECDHE-PSK possible on P-256) whose server_name is
+ * one host_name of n letters, in buf. */
+static struct offer long_name(uint8_t *buf, size_t n)
+{
+    static const uint8_t head[] = {PSK_BOTH, NULL_COMP};
+    static const uint8_t groups[] = {P256};
+    size_t at = 0, exts = sizeof groups + 4 + 2 + 3 + n;
+    memcpy(buf, head, sizeof head), at += sizeof head;
+    buf[at++] = (uint8_t)(exts >> 8), buf[at++] = (uint8_t)exts;
+    memcpy(buf + at, groups, sizeof groups), at += sizeof groups;
+    buf[at++] = 0, buf[at++] = 0; /* server_name */
+    buf[at++] = (uint8_t)((n + 5) >> 8), buf[at++] = (uint8_t)(n + 5);
+    buf[at++] = (uint8_t)((n + 3) >> 8), buf[at++] = (uint8_t)(n + 3);
+    buf[at++] = 0; /* host_name */
+    buf[at++] = (uint8_t)(n >> 8), buf[at++] = (uint8_t)n;
+    for (size_t i = 0; i < n; i++)
+        buf[at++] = (uint8_t)('a' + i % 26);
+    return (struct offer){buf, at};
+}
+
+/* compression_methods, server_name, ec_point_formats and
+ * signature_algorithms the hand-over rule refuses with 40 (70 for DTLS
+ * 1.0) on every flavour, and their neighbours that every flavour serves. */
+static void test_hello_fields(FILE *out)
+{
+    static uint8_t name255[300], name256[300];
+    refusal_scenario(out, "compression_methods [1] (no null)", server_psk_config(), 0xFEFD,
+                     WITH_COMP_EXTS(PSK_BOTH, DEFLATE_ONLY, P256, POINTS), 40);
+    refusal_scenario(out, "compression_methods [1, 64] (no null)", server_psk_config(), 0xFEFD,
+                     WITH_COMP_EXTS(PSK_BOTH, DEFLATE_LZS, P256, POINTS), 40);
+    refusal_scenario(out, "ECDSA server: compression_methods [1] (no null)", server_ecdsa(),
+                     0xFEFD, WITH_COMP_EXTS(ECDSA_ALL, DEFLATE_ONLY, P256, POINTS, SIGALGS), 40);
+    refusal_scenario(out, "DTLS 1.0 ClientHello with compression_methods [1]",
+                     server_psk_config(), 0xFEFF,
+                     WITH_COMP_EXTS(DTLS10_SUITES, DEFLATE_ONLY, P256, POINTS), 70);
+    refusal_scenario(out, "server_name with an empty body", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, 0, 0, 0, 0), 40);
+    refusal_scenario(out, "server_name list longer than the extension", server_psk_config(),
+                     0xFEFD, WITH_EXTS(PSK_BOTH, P256, 0, 0, 0, 10, 0, 9, 0, 0, 5, 'a', '.', 'c', 'o', 'm'),
+                     40);
+    refusal_scenario(out, "server_name list shorter than the extension", server_psk_config(),
+                     0xFEFD, WITH_EXTS(PSK_BOTH, P256, 0, 0, 0, 10, 0, 7, 0, 0, 5, 'a', '.', 'c', 'o', 'm'),
+                     40);
+    refusal_scenario(out, "server_name host_name longer than its entry", server_psk_config(),
+                     0xFEFD, WITH_EXTS(PSK_BOTH, P256, 0, 0, 0, 10, 0, 8, 0, 0, 6, 'a', '.', 'c', 'o', 'm'),
+                     40);
+    refusal_scenario(out, "server_name host_name shorter than its entry", server_psk_config(),
+                     0xFEFD, WITH_EXTS(PSK_BOTH, P256, 0, 0, 0, 10, 0, 8, 0, 0, 4, 'a', '.', 'c', 'o', 'm'),
+                     40);
+    refusal_scenario(out, "server_name with an empty list", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, 0, 0, 0, 2, 0, 0), 40);
+    refusal_scenario(out, "server_name with an empty host_name", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, 0, 0, 0, 5, 0, 3, 0, 0, 0), 40);
+    refusal_scenario(out, "server_name with two host_names", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, 0, 0, 0, 18, 0, 16, 0, 0, 5, 'a', '.', 'c', 'o', 'm',
+                               0, 0, 5, 'b', '.', 'c', 'o', 'm'),
+                     40);
+    refusal_scenario(out, "server_name of name type 1", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, SNI5(1, 'a', '.', 'c', 'o', 'm')), 40);
+    refusal_scenario(out, "server_name with an underscore", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, SNI5(0, 'a', '_', 'c', 'o', 'm')), 40);
+    refusal_scenario(out, "server_name with a NUL byte", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, SNI5(0, 'a', 0, 'c', 'o', 'm')), 40);
+    refusal_scenario(out, "server_name with a space", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, SNI5(0, 'a', ' ', 'c', 'o', 'm')), 40);
+    refusal_scenario(out, "server_name with a byte above 127", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, SNI5(0, 'a', 0xC3, 0xA9, 'o', 'm')), 40);
+    refusal_scenario(out, "server_name of 256 characters", server_psk_config(), 0xFEFD,
+                     long_name(name256, 256), 40);
+    refusal_scenario(out, "ECDSA server: server_name of name type 1", server_ecdsa(), 0xFEFD,
+                     WITH_EXTS(ECDSA_ALL, P256, POINTS, SIGALGS, SNI5(1, 'a', '.', 'c', 'o', 'm')),
+                     40);
+    refusal_scenario(out, "DTLS 1.0 ClientHello with two host_names", server_psk_config(), 0xFEFF,
+                     WITH_EXTS(DTLS10_SUITES, P256, POINTS, 0, 0, 0, 18, 0, 16, 0, 0, 5, 'a', '.',
+                               'c', 'o', 'm', 0, 0, 5, 'b', '.', 'c', 'o', 'm'),
+                     70);
+    refusal_scenario(out, "ec_point_formats [1] with ECDHE-PSK possible", server_psk_config(),
+                     0xFEFD, WITH_EXTS(PSK_BOTH, P256, 0, 11, 0, 2, 1, 1), 40);
+    refusal_scenario(out, "ec_point_formats [1, 2] with ECDHE-ECDSA possible", server_ecdsa(),
+                     0xFEFD, WITH_EXTS(ECDSA_ALL, P256, 0, 11, 0, 3, 2, 1, 2, SIGALGS), 40);
+    refusal_scenario(out, "ec_point_formats [1] with ECDHE-RSA possible", server_rsa(), 0xFEFD,
+                     WITH_EXTS(RSA_ONE, P256, 0, 11, 0, 2, 1, 1, SIGALGS), 40);
+    refusal_scenario(out, "ec_point_formats with an empty body", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, 0, 11, 0, 0), 40);
+    refusal_scenario(out, "ec_point_formats with an empty list", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, 0, 11, 0, 1, 0), 40);
+    refusal_scenario(out, "ec_point_formats list longer than the extension", server_psk_config(),
+                     0xFEFD, WITH_EXTS(PSK_BOTH, P256, 0, 11, 0, 2, 2, 0), 40);
+    refusal_scenario(out, "ec_point_formats list shorter than the extension",
+                     server_psk_config(), 0xFEFD, WITH_EXTS(PSK_BOTH, P256, 0, 11, 0, 3, 1, 0, 0),
+                     40);
+    refusal_scenario(out, "ECDSA server: ec_point_formats list longer than the extension",
+                     server_ecdsa(), 0xFEFD,
+                     WITH_EXTS(ECDSA_ALL, P256, 0, 11, 0, 2, 3, 0, SIGALGS), 40);
+    refusal_scenario(out, "signature_algorithms of odd length", server_ecdsa(), 0xFEFD,
+                     WITH_EXTS(ECDSA_ALL, P256, POINTS, 0, 13, 0, 5, 0, 3, 4, 3, 4), 40);
+    refusal_scenario(out, "signature_algorithms list longer than the extension", server_ecdsa(),
+                     0xFEFD, WITH_EXTS(ECDSA_ALL, P256, POINTS, 0, 13, 0, 6, 0, 6, 4, 3, 4, 1),
+                     40);
+    refusal_scenario(out, "signature_algorithms list shorter than the extension",
+                     server_ecdsa(), 0xFEFD,
+                     WITH_EXTS(ECDSA_ALL, P256, POINTS, 0, 13, 0, 8, 0, 4, 4, 3, 4, 1, 4, 3), 40);
+    refusal_scenario(out, "signature_algorithms with an empty list", server_ecdsa(), 0xFEFD,
+                     WITH_EXTS(ECDSA_ALL, P256, POINTS, 0, 13, 0, 2, 0, 0), 40);
+    refusal_scenario(out, "signature_algorithms with an empty body", server_ecdsa(), 0xFEFD,
+                     WITH_EXTS(ECDSA_ALL, P256, POINTS, 0, 13, 0, 0), 40);
+    refusal_scenario(out, "RSA server: signature_algorithms of odd length", server_rsa(), 0xFEFD,
+                     WITH_EXTS(RSA_ONE, P256, POINTS, 0, 13, 0, 5, 0, 3, 4, 1, 4), 40);
+    refusal_scenario(out, "PSK server: signature_algorithms of odd length", server_psk_config(),
+                     0xFEFD, WITH_EXTS(PSK_BOTH, P256, POINTS, 0, 13, 0, 5, 0, 3, 4, 3, 4), 40);
+    refusal_scenario(out, "PSK server: signature_algorithms with an empty list",
+                     server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, POINTS, 0, 13, 0, 2, 0, 0), 40);
+    refusal_scenario(out, "DTLS 1.0 ClientHello with ec_point_formats [1]", server_ecdsa(),
+                     0xFEFF, WITH_EXTS(DTLS10_SUITES, P256, 0, 11, 0, 2, 1, 1), 70);
+    refusal_scenario(out, "DTLS 1.0 ClientHello with an empty signature_algorithms",
+                     server_ecdsa(), 0xFEFF,
+                     WITH_EXTS(DTLS10_SUITES, P256, POINTS, 0, 13, 0, 2, 0, 0), 70);
+
+    choice_scenario(out, "compression_methods [1, 0]: ECDHE-PSK", server_psk_config(),
+                    WITH_COMP_EXTS(PSK_BOTH, DEFLATE_NULL, P256, POINTS), 0xCCAC);
+    choice_scenario(out, "ECDSA server, compression_methods [1, 0]: ECDHE-ECDSA", server_ecdsa(),
+                    WITH_COMP_EXTS(ECDSA_ALL, DEFLATE_NULL, P256, POINTS, SIGALGS), 0xC02B);
+    choice_scenario(out, "server_name example.com: ECDHE-PSK", server_psk_config(),
+                    WITH_EXTS(PSK_BOTH, P256, POINTS, SNI_EXAMPLE), 0xCCAC);
+    choice_scenario(out, "server_name a.com: ECDHE-PSK", server_psk_config(),
+                    WITH_EXTS(PSK_BOTH, P256, POINTS, SNI_A_COM), 0xCCAC);
+    choice_scenario(out, "server_name a-1.B: ECDHE-PSK", server_psk_config(),
+                    WITH_EXTS(PSK_BOTH, P256, POINTS, SNI5(0, 'a', '-', '1', '.', 'B')), 0xCCAC);
+    choice_scenario(out, "server_name of 255 characters: ECDHE-PSK", server_psk_config(),
+                    long_name(name255, 255), 0xCCAC);
+    choice_scenario(out, "ECDSA server, server_name localhost: ECDHE-ECDSA", server_ecdsa(),
+                    WITH_EXTS(ECDSA_ALL, P256, POINTS, SIGALGS, 0, 0, 0, 14, 0, 12, 0, 0, 9, 'l',
+                              'o', 'c', 'a', 'l', 'h', 'o', 's', 't'),
+                    0xC02B);
+    choice_scenario(out, "no server_name: ECDHE-PSK", server_psk_config(),
+                    WITH_EXTS(PSK_BOTH, P256, POINTS), 0xCCAC);
+    choice_scenario(out, "ec_point_formats [1, 0]: ECDHE-PSK", server_psk_config(),
+                    WITH_EXTS(PSK_BOTH, P256, 0, 11, 0, 3, 2, 1, 0), 0xCCAC);
+    choice_scenario(out, "ECDSA server, ec_point_formats [2, 1, 0]: ECDHE-ECDSA", server_ecdsa(),
+                    WITH_EXTS(ECDSA_ALL, P256, 0, 11, 0, 4, 3, 2, 1, 0, SIGALGS), 0xC02B);
+    choice_scenario(out, "no ec_point_formats: ECDHE-PSK", server_psk_config(),
+                    WITH_EXTS(PSK_BOTH, P256), 0xCCAC);
+    choice_scenario(out, "ECDSA server, no ec_point_formats: ECDHE-ECDSA", server_ecdsa(),
+                    WITH_EXTS(ECDSA_ALL, P256, SIGALGS), 0xC02B);
+    choice_scenario(out, "ec_point_formats [1] with no ECDHE possible: plain PSK",
+                    server_psk_config(), WITH_EXTS(PSK_BOTH, GROUPS1(0x100), 0, 11, 0, 2, 1, 1),
+                    0xCCAB);
+    choice_scenario(out, "RSA server, server_name a.com: ECDHE-RSA", server_rsa(),
+                    WITH_EXTS(RSA_ONE, P256, POINTS, SIGALGS, SNI_A_COM), 0xC02F);
+    choice_scenario(out, "signature_algorithms with one pair: ECDHE-ECDSA", server_ecdsa(),
+                    WITH_EXTS(ECDSA_ALL, P256, POINTS, 0, 13, 0, 4, 0, 2, 4, 3), 0xC02B);
+}
+
+/* The refused ClientHellos, to the server config of an established
+ * session: each is refused, and the session still carries data both ways. */
+static void refused_beside_a_session(FILE *out)
+{
+    static const char name[] = "refused ClientHellos beside an established session";
+    static uint8_t name256[300];
+    const struct offer bad[] = {
+        WITH_COMP_EXTS(PSK_BOTH, DEFLATE_ONLY, P256, POINTS),
+        WITH_EXTS(PSK_BOTH, P256, SNI5(0, 'a', '_', 'c', 'o', 'm')),
+        long_name(name256, 256),
+        WITH_EXTS(PSK_BOTH, P256, 0, 11, 0, 2, 1, 1),
+        WITH_EXTS(PSK_BOTH, P256, POINTS, 0, 13, 0, 5, 0, 3, 4, 3, 4),
+    };
+    struct link l;
+    anydtls_config *ccfg = client_psk_config(TEST_PSK_IDENTITY, test_psk_key, sizeof test_psk_key);
+    anydtls_config *scfg = server_psk_config();
+    link_init(&l, ccfg, scfg, true);
+    bool up = link_handshake(&l), refused = true;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct refusal r = hello_on(scfg, 0xFEFD, bad[i]);
+        refused &= r.code == ANYDTLS_E_HANDSHAKE && r.alert == 40;
+    }
+    bool carries = up && link_transfer(&l, true, "after the refusals") &&
+                   link_transfer(&l, false, "and back");
+    ok(up && refused && carries, "%s: each refused with 40, the session still carries data", name);
+    if (!(up && refused && carries))
+        tap_diag("established %d, refused %d, carries data %d", up, refused, carries);
+    alert_row(out, name, "session", carries ? "carries data" : "broken");
+    link_free(&l);
+    anydtls_config_free(ccfg);
+    anydtls_config_free(scfg);
 }
 
 static void test_unusual_hellos(FILE *out)
@@ -544,6 +759,8 @@ static void test_unusual_hellos(FILE *out)
                     WITH_EXTS(RSA_ONE, GROUPS1(0x1d), POINTS, SIGALGS), 0xC02F);
     choice_scenario(out, "PSK and ECDSA server offered X25519 only: ECDHE-PSK", server_psk_ecdsa(),
                     WITH_EXTS(MIXED, GROUPS1(0x1d), POINTS, SIGALGS), 0xCCAC);
+    test_hello_fields(out);
+    refused_beside_a_session(out);
 }
 
 static void test_failure_alerts(FILE *out)
