@@ -557,9 +557,8 @@ static int setup_verify(anydtls_session *s, gnutls_session_t g)
         return 0;
     }
     const char *name = cfg->peer_name;
-    unsigned char ip[16];
-    /* SNI carries host names only; the certificate check takes both. */
-    if (name != NULL && inet_pton(AF_INET, name, ip) != 1 && inet_pton(AF_INET6, name, ip) != 1) {
+    /* SNI carries host names only; the certificate check takes all. */
+    if (name != NULL && cfg->peer_kind == ANYDTLS_PEER_HOST) {
         int r = gnutls_server_name_set(g, GNUTLS_NAME_DNS, name, strlen(name));
         if (r < 0)
             return r;

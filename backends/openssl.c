@@ -370,9 +370,7 @@ static int setup_verify(anydtls_config *cfg, SSL_CTX *ctx)
     if (cfg->peer_name == NULL || cfg->verify != ANYDTLS_VERIFY_PEER)
         return ANYDTLS_OK;
     X509_VERIFY_PARAM *param = SSL_CTX_get0_param(ctx);
-    unsigned char ip[16];
-    int is_ip = inet_pton(AF_INET, cfg->peer_name, ip) == 1 ||
-                inet_pton(AF_INET6, cfg->peer_name, ip) == 1;
+    int is_ip = cfg->peer_kind == ANYDTLS_PEER_IP;
     int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, cfg->peer_name)
                    : X509_VERIFY_PARAM_set1_host(param, cfg->peer_name, 0);
     return ok == 1 ? ANYDTLS_OK : config_fail(cfg, ANYDTLS_E_INVALID_ARG, "bad peer name");
@@ -535,9 +533,8 @@ static int ossl_session_new(anydtls_session *s, const anydtls_prestate *ps)
     } else {
         SSL_set_connect_state(os->ssl);
         const char *name = s->cfg->peer_name;
-        unsigned char ip[16];
-        if (name != NULL && inet_pton(AF_INET, name, ip) != 1 &&
-            inet_pton(AF_INET6, name, ip) != 1 && !SSL_set_tlsext_host_name(os->ssl, name))
+        if (name != NULL && s->cfg->peer_kind == ANYDTLS_PEER_HOST &&
+            !SSL_set_tlsext_host_name(os->ssl, name))
             goto fail;
     }
     /* SSL_set_bio and SSL_set_*_state return nothing, yet from OpenSSL

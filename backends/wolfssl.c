@@ -1075,7 +1075,7 @@ static int setup_peer_name(anydtls_session *s, WOLFSSL *ssl)
         return wolfSSL_X509_VERIFY_PARAM_set1_ip_asc(wolfSSL_get0_param(ssl), text);
     }
     int r = wolfSSL_check_domain_name(ssl, name);
-    if (r == WOLFSSL_SUCCESS)
+    if (r == WOLFSSL_SUCCESS && s->cfg->peer_kind == ANYDTLS_PEER_HOST)
         r = wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, name, (unsigned short)strlen(name));
     return r;
 }

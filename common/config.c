@@ -2,6 +2,7 @@
  * backend's native context. */
 #include "internal.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,7 +161,17 @@ int anydtls_config_set_peer_name(anydtls_config *cfg, const char *name)
     if (!settable(cfg) || cfg->role != ANYDTLS_CLIENT || name == NULL || !*name ||
         strlen(name) > 253)
         return ANYDTLS_E_INVALID_ARG;
-    return anydtls_strdup_into(&cfg->peer_name, name);
+    int rc = anydtls_strdup_into(&cfg->peer_name, name);
+    if (rc != ANYDTLS_OK)
+        return rc;
+    unsigned char ip[16];
+    if (inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1)
+        cfg->peer_kind = ANYDTLS_PEER_IP;
+    else if (anydtls_sni_host_name((const uint8_t *)name, strlen(name)))
+        cfg->peer_kind = ANYDTLS_PEER_HOST;
+    else
+        cfg->peer_kind = ANYDTLS_PEER_OTHER;
+    return ANYDTLS_OK;
 }
 
 static int identity_ok(const char *id)

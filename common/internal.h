@@ -66,6 +66,12 @@ struct anydtls_config {
     bool built;
     anydtls_verify verify;
     char *peer_name;
+    /* What peer_name is, decided once when it is set, for every driver:
+     * an IP address (checked as one, never sent as server_name), a host
+     * name the server-side rule accepts as server_name (sent), or another
+     * name (checked against the certificate, not sent: every flavour's
+     * server would refuse it). */
+    enum { ANYDTLS_PEER_IP, ANYDTLS_PEER_HOST, ANYDTLS_PEER_OTHER } peer_kind;
     char *cert_file, *key_file, *ca_file;
     struct anydtls_bytes cert_pem, key_pem, ca_pem;
     char *psk_identity; /* client identity or server hint */
@@ -199,6 +205,9 @@ void anydtls_wipe(void *p, size_t n);
 /* Free after wiping (NULL accepted). */
 void anydtls_bytes_clear(struct anydtls_bytes *b);
 int anydtls_bytes_set(struct anydtls_bytes *b, const void *data, size_t len);
+/* A server_name host_name as every flavour takes it (RFC 6066 3, RFC
+ * 1123 2.1): 1..255 letters, digits, hyphens and dots. */
+bool anydtls_sni_host_name(const uint8_t *name, size_t n);
 int anydtls_strdup_into(char **dst, const char *src);
 /* Record a failure on the session: keeps native code and message, returns
  * code.  Once the session failed, neither changes again: they describe the

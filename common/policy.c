@@ -180,18 +180,6 @@ static bool offers_null_compression(const struct anydtls_hello *h)
     return memchr(h->compression.p, 0, h->compression.n) != NULL;
 }
 
-/* A host name of letters, digits, hyphens and dots. */
-static bool plain_host_name(struct anydtls_iov name)
-{
-    for (size_t i = 0; i < name.n; i++) {
-        uint8_t c = name.p[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '.'))
-            return false;
-    }
-    return true;
-}
-
 /* server_name (RFC 6066 3) is exactly one host_name entry of 1..255 such
  * characters: the libraries take two names, other name types, empty or
  * odd names and bad lengths each in its own way. */
@@ -206,7 +194,7 @@ static bool server_name_ok(struct anydtls_iov ext)
     list.left = names.n;
     return anydtls_take_uint(&list, 1, &type) == 0 && type == 0 &&
            anydtls_take_vector(&list, 2, 1, 255, &name) == 0 && list.left == 0 &&
-           plain_host_name(name);
+           anydtls_sni_host_name(name.p, name.n);
 }
 
 /* ec_point_formats (RFC 8422 5.1.2): 1 when it parses and lists

@@ -59,6 +59,19 @@ int anydtls_bytes_set(struct anydtls_bytes *b, const void *data, size_t len)
     return ANYDTLS_OK;
 }
 
+bool anydtls_sni_host_name(const uint8_t *name, size_t n)
+{
+    if (n < 1 || n > 255)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
 int anydtls_strdup_into(char **dst, const char *src)
 {
     size_t n = strlen(src) + 1;

@@ -471,12 +471,48 @@ static void test_memory_pair(void)
     anydtls_config_free(scfg);
 }
 
+/* server_name: a client sends its peer name there only when it is a host
+ * name every flavour's server takes (letters, digits, hyphens, dots); an
+ * IP address or a name like my_host is checked against the certificate
+ * but not sent, so the server answers instead of refusing the hello. */
+struct sni_seen {
+    const char *name;
+    bool sent;
+};
+
+static enum fate note_sni(void *user, int dir, int n, uint8_t *d, size_t len)
+{
+    struct sni_seen *seen = user;
+    size_t k = strlen(seen->name);
+    if (dir == 0 && n == 0)
+        for (size_t i = 0; i + k <= len; i++)
+            seen->sent |= memcmp(d + i, seen->name, k) == 0;
+    return DELIVER;
+}
+
+static void test_server_name(const char *name, bool sent, int code)
+{
+    struct sni_seen seen = {name, false};
+    struct link l;
+    link_init(&l, client_cert_config("ca.pem", name),
+              server_cert_config("server.pem", "server.key"), false);
+    l.filter = note_sni;
+    l.filter_user = &seen;
+    bool up = link_handshake(&l);
+    ok(seen.sent == sent, "peer name %s: %s as server_name", name, sent ? "sent" : "not sent");
+    ok(code == ANYDTLS_OK ? up : !up && l.crc == code, "peer name %s: client %s (got %s: %s)",
+       name, code_name(code), code_name(l.crc), anydtls_error_detail(l.c));
+    link_free(&l);
+    anydtls_config_free(l.ccfg);
+    anydtls_config_free(l.scfg);
+}
+
 int main(void)
 {
     /* The memory link's timers on the virtual clock: a loaded machine
      * cannot make a retransmission fire early (vclock.h). */
     vclock_start();
-    tap_plan(80 + 1 + 4 + 2 + 9 + 2);
+    tap_plan(80 + 1 + 4 + 2 + 9 + 2 + 8);
     test_cert(false);
     test_cert(true);
     test_psk(false);
@@ -495,5 +531,9 @@ int main(void)
     test_cookie_rotation(1, "cookie from the previous key");
     test_cookie_rotation(2, "cookie from two keys back");
     test_memory_pair();
+    test_server_name("localhost", true, ANYDTLS_OK);
+    test_server_name("127.0.0.1", false, ANYDTLS_OK);
+    test_server_name("my_host.localhost", false, ANYDTLS_E_NAME_MISMATCH);
+    test_server_name("other.example", true, ANYDTLS_E_NAME_MISMATCH);
     return tap_done();
 }
