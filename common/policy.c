@@ -281,6 +281,37 @@ static void offered_suites(const anydtls_config *cfg, const struct anydtls_hello
     }
 }
 
+/* Whether a server of cfg can choose a certificate suite of the policy
+ * that h offers and barred leaves: one whose key exchange signs with the
+ * own key (ECDSA when the driver found an ECDSA key's curve, else RSA). */
+static bool cert_suite_choosable(const anydtls_config *cfg, const struct anydtls_hello *h,
+                                 unsigned barred)
+{
+    enum anydtls_kx own = cfg->cert_group != 0 ? ANYDTLS_KX_ECDHE_ECDSA : ANYDTLS_KX_ECDHE_RSA;
+    for (size_t i = 0; i < anydtls_n_suites; i++) {
+        const struct anydtls_suite *su = &anydtls_suites[i];
+        if (su->kx == own && !anydtls_suite_barred(su, barred) &&
+            anydtls_hello_offers_suite(h, su->code))
+            return true;
+    }
+    return false;
+}
+
+/* A server with both a PSK and a certificate whose client leaves it no
+ * certificate suite takes a PSK suite: then the certificate key exchanges
+ * are barred too, so that the session's suites are exactly the policy's
+ * PSK suites (GnuTLS enables key exchange x cipher, and with certificates
+ * enabled would take TLS_PSK_WITH_AES_*_GCM, which the policy lacks). */
+static unsigned barred_for_psk(const anydtls_config *cfg, const struct anydtls_hello *h,
+                               unsigned barred)
+{
+    unsigned creds = anydtls_policy_creds(cfg);
+    if ((creds & ANYDTLS_USE_CERT) == 0 || (creds & ANYDTLS_USE_PSK) == 0 ||
+        cert_suite_choosable(cfg, h, barred))
+        return barred;
+    return barred | 1u << ANYDTLS_KX_ECDHE_ECDSA | 1u << ANYDTLS_KX_ECDHE_RSA;
+}
+
 const char *anydtls_hello_rule(const anydtls_config *cfg, const uint8_t *dgram, size_t len,
                                unsigned *barred)
 {
@@ -315,5 +346,6 @@ const char *anydtls_hello_rule(const anydtls_config *cfg, const uint8_t *dgram, 
         *barred = 0;
         return "ClientHello without uncompressed points for the ECDHE suites it offers";
     }
+    *barred = barred_for_psk(cfg, &h, *barred);
     return NULL;
 }
