@@ -3,7 +3,11 @@
 # fenced block that follows the mark) are extracted, compiled with
 # -Wall -Wextra -Werror against every built flavour's library, and run:
 # the server example and the client example against each other on
-# 127.0.0.1 with the test PKI.  So the README's examples cannot rot.
+# 127.0.0.1 with the test PKI, and the client example against a server
+# that never answers (the server example, stopped with SIGSTOP: its socket
+# stays bound), where it must end with ANYDTLS_E_TIMEOUT when its
+# retransmission budget (about 63 s) is spent.  So the README's examples
+# cannot rot.
 # They are built with the build's CFLAGS and LDFLAGS (EXAMPLE_FLAGS, from
 # Makefile.am), so under check-sanitize they link the sanitizers too.
 set -u
@@ -14,7 +18,9 @@ case $pki in /*) ;; *) pki=$(pwd)/$pki ;; esac
 build=$(pwd)
 tmp=$(mktemp -d)
 server_pid=
-trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+silent_pids=
+trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+      for p in $silent_pids; do kill -CONT "$p"; kill "$p"; done 2>/dev/null; rm -rf "$tmp"' EXIT
 
 # Every marked block into $tmp/src/NAME.
 mkdir -p "$tmp/src"
@@ -31,7 +37,7 @@ sed -n '/^\.SH EXAMPLE/,/^\.fi/p' "$top/doc/anydtls.3" | sed '1,/^\.nf/d; /^\.fi
 examples=$(ls "$tmp/src")
 
 set -- $BACKENDS
-echo "1..$(($# * 4 + 1))"
+echo "1..$(($# * 5 + 1))"
 n=0
 pass() { n=$((n + 1)); echo "ok $n - $*"; }
 fail() {
@@ -87,6 +93,17 @@ for f in $BACKENDS; do
     else
         fail "[$fl] the server example's status: $src"
     fi
+    # The client example against a server that never answers: started in
+    # the background now, its outcome read after the loop.
+    port=$((port + 1))
+    (cd "$tmp/run" && exec "$tmp/server-$f" "$port") >/dev/null 2>&1 &
+    silent=$!
+    silent_pids="$silent_pids $silent"
+    sleep 0.3
+    kill -STOP "$silent"
+    (cd "$tmp/run" && t0=$(date +%s) &&
+        timeout 120 "$tmp/client-$f" 127.0.0.1 "$port" >/dev/null 2>"$tmp/silent-$f.err"
+        echo "$? $(($(date +%s) - t0))" >"$tmp/silent-$f.rc") &
     # anydtls(3)'s client against the README's server, on this run's port.
     port=$((port + 1))
     sed "s/4433/$port/" "$tmp/src/anydtls.3.c" >"$tmp/man-client.c"
@@ -104,5 +121,24 @@ for f in $BACKENDS; do
         pass "[$fl] anydtls(3)'s EXAMPLE compiles and gets its hello echoed by the README server"
     else
         fail "[$fl] anydtls(3)'s EXAMPLE against the README server: client status $crc"
+    fi
+done
+
+# The client example against the stopped servers: status 1, the library's
+# timeout message, after the whole budget (1+2+4+8+16+32 s, about 63 s).
+wait_silent() {
+    for _ in $(seq 1500); do [ -s "$tmp/silent-$1.rc" ] && return 0; sleep 0.1; done
+    return 1
+}
+for f in $BACKENDS; do
+    fl=$(flavour "$f")
+    wait_silent "$f"
+    read -r rc secs <"$tmp/silent-$f.rc" 2>/dev/null || { rc=none secs=0; }
+    msg=$(head -n 1 "$tmp/silent-$f.err" 2>/dev/null)
+    case $msg in "client: handshake timed out"*) said=yes ;; *) said=no ;; esac
+    if [ "$rc" = 1 ] && [ $said = yes ] && [ "$secs" -ge 50 ]; then
+        pass "[$fl] the client example against a server that never answers: ANYDTLS_E_TIMEOUT after ${secs} s (\"$msg\")"
+    else
+        fail "[$fl] the client example against a silent server: status $rc after ${secs} s, \"$msg\""
     fi
 done
