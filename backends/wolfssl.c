@@ -877,32 +877,43 @@ fail:
     return r;
 }
 
+/* The own certificate chain and private key, from files or memory.  A key
+ * that is not the certificate's is one mismatch whatever its type: wolfSSL
+ * 5.5.4 takes an RSA key for an ECDSA certificate (and the reverse) and
+ * refuses it only in wolfSSL_CTX_check_private_key, which also refuses a
+ * wrong RSA key; ecc_pair_mismatch() adds the P-256 pairs that check lets
+ * through. */
+static int load_own(anydtls_config *cfg, WOLFSSL_CTX *ctx)
+{
+    int r;
+    if (cfg->cert_file != NULL)
+        r = wolfSSL_CTX_use_certificate_chain_file(ctx, cfg->cert_file);
+    else
+        r = wolfSSL_CTX_use_certificate_chain_buffer_format(
+            ctx, cfg->cert_pem.data, (long)cfg->cert_pem.len, WOLFSSL_FILETYPE_PEM);
+    if (r == WOLFSSL_SUCCESS && cfg->key_file != NULL)
+        r = wolfSSL_CTX_use_PrivateKey_file(ctx, cfg->key_file, WOLFSSL_FILETYPE_PEM);
+    else if (r == WOLFSSL_SUCCESS)
+        r = wolfSSL_CTX_use_PrivateKey_buffer(ctx, cfg->key_pem.data, (long)cfg->key_pem.len,
+                                              WOLFSSL_FILETYPE_PEM);
+    if (r != WOLFSSL_SUCCESS)
+        return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "cannot load certificate or key", r);
+    int mismatch = 1;
+    if (wolfSSL_CTX_check_private_key(ctx) == WOLFSSL_SUCCESS)
+        mismatch = ecc_pair_mismatch(cfg);
+    if (mismatch > 0)
+        return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "private key does not match certificate", 0);
+    if (mismatch < 0)
+        return config_fail(cfg, ANYDTLS_E_NOMEM, "cannot check the private key", 0);
+    return ANYDTLS_OK;
+}
+
 static int load_credentials(anydtls_config *cfg, WOLFSSL_CTX *ctx)
 {
     int r = WOLFSSL_SUCCESS;
-    if (cfg->cert_file != NULL) {
-        r = wolfSSL_CTX_use_certificate_chain_file(ctx, cfg->cert_file);
-        if (r == WOLFSSL_SUCCESS)
-            r = wolfSSL_CTX_use_PrivateKey_file(ctx, cfg->key_file, WOLFSSL_FILETYPE_PEM);
-    }
-    if (r == WOLFSSL_SUCCESS && cfg->cert_pem.data != NULL) {
-        r = wolfSSL_CTX_use_certificate_chain_buffer_format(
-            ctx, cfg->cert_pem.data, (long)cfg->cert_pem.len, WOLFSSL_FILETYPE_PEM);
-        if (r == WOLFSSL_SUCCESS)
-            r = wolfSSL_CTX_use_PrivateKey_buffer(ctx, cfg->key_pem.data, (long)cfg->key_pem.len,
-                                                  WOLFSSL_FILETYPE_PEM);
-    }
-    if (r == WOLFSSL_SUCCESS && (cfg->cert_file != NULL || cfg->cert_pem.data != NULL)) {
-        r = wolfSSL_CTX_check_private_key(ctx);
-        int mismatch = r == WOLFSSL_SUCCESS ? ecc_pair_mismatch(cfg) : 0;
-        if (mismatch > 0)
-            return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "private key does not match certificate",
-                               0);
-        if (mismatch < 0)
-            return config_fail(cfg, ANYDTLS_E_NOMEM, "cannot check the private key", 0);
-    }
-    if (r != WOLFSSL_SUCCESS)
-        return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "cannot load certificate or key", r);
+    if ((cfg->cert_file != NULL || cfg->cert_pem.data != NULL) && (r = load_own(cfg, ctx)) != 0)
+        return r;
+    r = WOLFSSL_SUCCESS;
     if (cfg->ca_file != NULL)
         r = load_ca_file(ctx, cfg->ca_file);
     if (r == WOLFSSL_SUCCESS && cfg->ca_pem.data != NULL)

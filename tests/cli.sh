@@ -14,7 +14,8 @@
 #     not hold the server past its retransmission budget;
 #   - a bad --bind or HOST value is a usage mistake (64) naming it; a --ca,
 #     --cert or --key file with garbage, the wrong kind of PEM, a key of
-#     another certificate or a directory names the option, the file and
+#     another certificate (of the same type or the other: RSA and ECDSA, for a
+#     server and a client) or a directory names the option, the file and
 #     what is wrong (19);
 #   - --idle-timeout: a server whose peer was killed after the handshake
 #     closes that session and serves the next peer; a client whose server
@@ -33,7 +34,7 @@ cleanup() {
 trap cleanup EXIT
 
 set -- $BACKENDS
-per_flavour=34
+per_flavour=36
 echo "1..$(($# * per_flavour))"
 n=0
 pass() { n=$((n + 1)); echo "ok $n - $*"; }
@@ -167,6 +168,12 @@ for f in $BACKENDS; do
         "--key given a certificate" -- server --cert "$pki/server.pem" --key "$pki/server.pem" 0
     usage_case "$f" 19 "--key $pki/client.key does not match the certificate in --cert $pki/server.pem" \
         "--key of another certificate" -- server --cert "$pki/server.pem" --key "$pki/client.key" 0
+    usage_case "$f" 19 "--key $pki/server-rsa.key does not match the certificate in --cert $pki/server.pem" \
+        "server --key of another type (RSA key, ECDSA certificate)" -- \
+        server --cert "$pki/server.pem" --key "$pki/server-rsa.key" 0
+    usage_case "$f" 19 "--key $pki/server.key does not match the certificate in --cert $pki/server-rsa.pem" \
+        "client --key of another type (ECDSA key, RSA certificate)" -- \
+        client --cert "$pki/server-rsa.pem" --key "$pki/server.key" 127.0.0.1 9
     usage_case "$f" 19 "--ca $tmp/dir.pem: is a directory" "--ca given a directory" -- \
         client --ca "$tmp/dir.pem" 127.0.0.1 9
     usage_case "$f" 19 "--ca $tmp/garbage.pem/ca.pem: Not a directory" "--ca path through a file" -- \
