@@ -196,10 +196,11 @@ static size_t valid_prefix(const anydtls_session *s, const uint8_t *p, size_t n)
 /* A client that has no ServerHello yet reads a plaintext fatal alert
  * itself, whatever record version it carries (DTLS 1.0 or 1.2), and the
  * front fails the handshake with the code it maps to.  The libraries
- * differ here: wolfSSL 5.5.4 ignores an alert in a DTLS 1.0 record (what
- * `openssl s_server -dtls1` answers a DTLS 1.2 ClientHello with), and
- * GnuTLS 3.7.9 can drop one that arrives while it sends its second
- * ClientHello; either client then waits out its whole budget.  The records
+ * differ here: wolfSSL 5.5.4 does not take an alert in a DTLS 1.0 record
+ * (what `openssl s_server -dtls1` answers a DTLS 1.2 ClientHello with) for
+ * an alert: it ignores it, or fails with another code (HANDSHAKE against
+ * that server); GnuTLS 3.7.9 can drop one that arrives while it sends its
+ * second ClientHello, and then waits out its whole budget.  The records
  * of the datagram (valid_prefix) are read in order, up to a ServerHello:
  * true when one of them was such an alert (s->early_alert says which). */
 static bool early_alert(anydtls_session *s, const uint8_t *p, size_t n)
