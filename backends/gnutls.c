@@ -364,6 +364,15 @@ static int note_cert_group(anydtls_config *cfg, struct gtls_config *gc)
     return 0;
 }
 
+/* What a failed certificate and key load says: a key that is not the
+ * certificate's (of another type or the same) is the one mismatch on
+ * every flavour, whatever GnuTLS's own words. */
+static const char *load_failure(int err, const char *otherwise)
+{
+    return err == GNUTLS_E_CERTIFICATE_KEY_MISMATCH ? "private key does not match certificate"
+                                                    : otherwise;
+}
+
 static int setup_cert(anydtls_config *cfg, struct gtls_config *gc)
 {
     int r = gnutls_certificate_allocate_credentials(&gc->cert);
@@ -373,14 +382,16 @@ static int setup_cert(anydtls_config *cfg, struct gtls_config *gc)
         r = gnutls_certificate_set_x509_key_file2(gc->cert, cfg->cert_file, cfg->key_file,
                                                   GNUTLS_X509_FMT_PEM, NULL, 0);
         if (r < 0)
-            return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "cannot load certificate or key file", r);
+            return config_fail(cfg, ANYDTLS_E_CREDENTIALS,
+                               load_failure(r, "cannot load certificate or key file"), r);
     }
     if (cfg->cert_pem.data != NULL) {
         gnutls_datum_t c = {cfg->cert_pem.data, (unsigned)cfg->cert_pem.len};
         gnutls_datum_t k = {cfg->key_pem.data, (unsigned)cfg->key_pem.len};
         r = gnutls_certificate_set_x509_key_mem2(gc->cert, &c, &k, GNUTLS_X509_FMT_PEM, NULL, 0);
         if (r < 0)
-            return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "cannot load certificate or key PEM", r);
+            return config_fail(cfg, ANYDTLS_E_CREDENTIALS,
+                               load_failure(r, "cannot load certificate or key PEM"), r);
     }
     if ((cfg->cert_file != NULL || cfg->cert_pem.data != NULL) && (r = note_cert_group(cfg, gc)) < 0)
         return config_fail(cfg, r == GNUTLS_E_MEMORY_ERROR ? ANYDTLS_E_NOMEM : ANYDTLS_E_BACKEND,

@@ -205,15 +205,12 @@ static void info_cb(const SSL *ssl, int where, int ret)
 
 /* ---------------- configuration ---------------- */
 
-static int load_cert_mem(SSL_CTX *ctx, const struct anydtls_bytes *chain,
-                         const struct anydtls_bytes *key)
+static int load_cert_mem(SSL_CTX *ctx, const struct anydtls_bytes *chain)
 {
     int ok = 0;
     X509 *x = NULL;
-    EVP_PKEY *pk = NULL;
     BIO *cb = BIO_new_mem_buf(chain->data, (int)chain->len);
-    BIO *kb = BIO_new_mem_buf(key->data, (int)key->len);
-    if (cb == NULL || kb == NULL)
+    if (cb == NULL)
         goto fail;
     x = PEM_read_bio_X509(cb, NULL, NULL, NULL);
     if (x == NULL || SSL_CTX_use_certificate(ctx, x) != 1)
@@ -226,14 +223,37 @@ static int load_cert_mem(SSL_CTX *ctx, const struct anydtls_bytes *chain,
         }
     }
     ERR_clear_error(); /* the end of the PEM stream */
-    pk = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
-    ok = pk != NULL && SSL_CTX_use_PrivateKey(ctx, pk) == 1;
+    ok = 1;
 fail:
-    EVP_PKEY_free(pk);
     X509_free(x);
     BIO_free(cb);
-    BIO_free(kb);
     return ok;
+}
+
+/* The own private key, from its file or from memory, checked against the
+ * certificate before OpenSSL takes it.  OpenSSL 3.0's SSL_CTX_use_PrivateKey
+ * files a key of another type than the certificate's in that type's slot
+ * and accepts it (the mismatch shows only later, as "no certificate
+ * assigned"), and refuses a wrong key of the same type as a load error:
+ * both are the one mismatch here. */
+static int use_key(anydtls_config *cfg, SSL_CTX *ctx)
+{
+    const char *what = cfg->key_file != NULL ? "cannot load certificate or key file"
+                                             : "cannot load certificate or key PEM";
+    BIO *b = cfg->key_file != NULL ? BIO_new_file(cfg->key_file, "r")
+                                   : BIO_new_mem_buf(cfg->key_pem.data, (int)cfg->key_pem.len);
+    EVP_PKEY *pk = b != NULL ? PEM_read_bio_PrivateKey(b, NULL, SSL_CTX_get_default_passwd_cb(ctx),
+                                                       SSL_CTX_get_default_passwd_cb_userdata(ctx))
+                             : NULL;
+    X509 *own = SSL_CTX_get0_certificate(ctx);
+    int ok = 0;
+    if (pk != NULL && own != NULL && X509_check_private_key(own, pk) != 1)
+        what = "private key does not match certificate";
+    else
+        ok = pk != NULL && SSL_CTX_use_PrivateKey(ctx, pk) == 1;
+    EVP_PKEY_free(pk);
+    BIO_free(b);
+    return ok ? ANYDTLS_OK : config_fail(cfg, ANYDTLS_E_CREDENTIALS, what);
 }
 
 static int load_ca_mem(SSL_CTX *ctx, const struct anydtls_bytes *pem)
@@ -285,12 +305,13 @@ static int credentials_usable(SSL_CTX *ctx)
 
 static int setup_credentials(anydtls_config *cfg, SSL_CTX *ctx)
 {
-    if (cfg->cert_file != NULL &&
-        (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert_file) != 1 ||
-         SSL_CTX_use_PrivateKey_file(ctx, cfg->key_file, SSL_FILETYPE_PEM) != 1))
+    int rc;
+    if (cfg->cert_file != NULL && SSL_CTX_use_certificate_chain_file(ctx, cfg->cert_file) != 1)
         return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "cannot load certificate or key file");
-    if (cfg->cert_pem.data != NULL && !load_cert_mem(ctx, &cfg->cert_pem, &cfg->key_pem))
+    if (cfg->cert_pem.data != NULL && !load_cert_mem(ctx, &cfg->cert_pem))
         return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "cannot load certificate or key PEM");
+    if ((cfg->cert_file != NULL || cfg->cert_pem.data != NULL) && (rc = use_key(cfg, ctx)) != 0)
+        return rc;
     if ((cfg->cert_file != NULL || cfg->cert_pem.data != NULL) &&
         SSL_CTX_check_private_key(ctx) != 1)
         return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "private key does not match certificate");

@@ -877,32 +877,43 @@ fail:
     return r;
 }
 
+/* The own certificate chain and private key, from files or memory.  A key
+ * that is not the certificate's is one mismatch whatever its type: wolfSSL
+ * 5.5.4 takes an RSA key for an ECDSA certificate (and the reverse) and
+ * refuses it only in wolfSSL_CTX_check_private_key, which also refuses a
+ * wrong RSA key; ecc_pair_mismatch() adds the P-256 pairs that check lets
+ * through. */
+static int load_own(anydtls_config *cfg, WOLFSSL_CTX *ctx)
+{
+    int r;
+    if (cfg->cert_file != NULL)
+        r = wolfSSL_CTX_use_certificate_chain_file(ctx, cfg->cert_file);
+    else
+        r = wolfSSL_CTX_use_certificate_chain_buffer_format(
+            ctx, cfg->cert_pem.data, (long)cfg->cert_pem.len, WOLFSSL_FILETYPE_PEM);
+    if (r == WOLFSSL_SUCCESS && cfg->key_file != NULL)
+        r = wolfSSL_CTX_use_PrivateKey_file(ctx, cfg->key_file, WOLFSSL_FILETYPE_PEM);
+    else if (r == WOLFSSL_SUCCESS)
+        r = wolfSSL_CTX_use_PrivateKey_buffer(ctx, cfg->key_pem.data, (long)cfg->key_pem.len,
+                                              WOLFSSL_FILETYPE_PEM);
+    if (r != WOLFSSL_SUCCESS)
+        return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "cannot load certificate or key", r);
+    int mismatch = 1;
+    if (wolfSSL_CTX_check_private_key(ctx) == WOLFSSL_SUCCESS)
+        mismatch = ecc_pair_mismatch(cfg);
+    if (mismatch > 0)
+        return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "private key does not match certificate", 0);
+    if (mismatch < 0)
+        return config_fail(cfg, ANYDTLS_E_NOMEM, "cannot check the private key", 0);
+    return ANYDTLS_OK;
+}
+
 static int load_credentials(anydtls_config *cfg, WOLFSSL_CTX *ctx)
 {
     int r = WOLFSSL_SUCCESS;
-    if (cfg->cert_file != NULL) {
-        r = wolfSSL_CTX_use_certificate_chain_file(ctx, cfg->cert_file);
-        if (r == WOLFSSL_SUCCESS)
-            r = wolfSSL_CTX_use_PrivateKey_file(ctx, cfg->key_file, WOLFSSL_FILETYPE_PEM);
-    }
-    if (r == WOLFSSL_SUCCESS && cfg->cert_pem.data != NULL) {
-        r = wolfSSL_CTX_use_certificate_chain_buffer_format(
-            ctx, cfg->cert_pem.data, (long)cfg->cert_pem.len, WOLFSSL_FILETYPE_PEM);
-        if (r == WOLFSSL_SUCCESS)
-            r = wolfSSL_CTX_use_PrivateKey_buffer(ctx, cfg->key_pem.data, (long)cfg->key_pem.len,
-                                                  WOLFSSL_FILETYPE_PEM);
-    }
-    if (r == WOLFSSL_SUCCESS && (cfg->cert_file != NULL || cfg->cert_pem.data != NULL)) {
-        r = wolfSSL_CTX_check_private_key(ctx);
-        int mismatch = r == WOLFSSL_SUCCESS ? ecc_pair_mismatch(cfg) : 0;
-        if (mismatch > 0)
-            return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "private key does not match certificate",
-                               0);
-        if (mismatch < 0)
-            return config_fail(cfg, ANYDTLS_E_NOMEM, "cannot check the private key", 0);
-    }
-    if (r != WOLFSSL_SUCCESS)
-        return config_fail(cfg, ANYDTLS_E_CREDENTIALS, "cannot load certificate or key", r);
+    if ((cfg->cert_file != NULL || cfg->cert_pem.data != NULL) && (r = load_own(cfg, ctx)) != 0)
+        return r;
+    r = WOLFSSL_SUCCESS;
     if (cfg->ca_file != NULL)
         r = load_ca_file(ctx, cfg->ca_file);
     if (r == WOLFSSL_SUCCESS && cfg->ca_pem.data != NULL)
@@ -924,24 +935,29 @@ static void setup_verify(anydtls_config *cfg, WOLFSSL_CTX *ctx)
     wolfSSL_CTX_set_verify(ctx, mode, NULL);
 }
 
-/* wolfSSL 5.5.4's client takes an X25519 share in an ECDHE-PSK
+/* A client offers the policy's groups (common/policy.c), in its order, in
+ * supported_groups: left alone, wolfSSL 5.5.4's client lists thirteen
+ * (P-521, brainpool, X448, secp256k1, secp224r1, ffdhe ...), P-521
+ * first.  The policy's IANA codes are wolfSSL's WOLFSSL_ECC_* values.
+ * wolfSSL 5.5.4's client also takes an X25519 share in an ECDHE-PSK
  * ServerKeyExchange for a NIST point and fails ("Bad ECC Peer Key"),
  * though it offers X25519; an OpenSSL server choosing by its own order
- * picks X25519.  Before 5.7 (5.7.2 is right), a PSK client offers the
- * NIST curves only. */
-static int psk_client_groups(anydtls_config *cfg, WOLFSSL_CTX *ctx)
+ * picks X25519.  So before 5.7 (5.7.2 is right) a client with a PSK
+ * leaves X25519 out (the policy's NIST curves only). */
+static int client_groups(anydtls_config *cfg, WOLFSSL_CTX *ctx)
 {
-#if LIBWOLFSSL_VERSION_HEX < 0x05007000
-    static const word16 groups[] = {WOLFSSL_ECC_SECP256R1, WOLFSSL_ECC_SECP384R1,
-                                    WOLFSSL_ECC_SECP521R1};
-    if (cfg->role != ANYDTLS_CLIENT || (anydtls_policy_creds(cfg) & ANYDTLS_USE_PSK) == 0)
+    if (cfg->role != ANYDTLS_CLIENT)
         return ANYDTLS_OK;
-    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
-        if (wolfSSL_CTX_UseSupportedCurve(ctx, groups[i]) != WOLFSSL_SUCCESS)
-            return config_fail(cfg, ANYDTLS_E_BACKEND, "cannot set the curves", 0);
-#else
-    (void)cfg, (void)ctx;
+    bool nist_only = false;
+#if LIBWOLFSSL_VERSION_HEX < 0x05007000
+    nist_only = (anydtls_policy_creds(cfg) & ANYDTLS_USE_PSK) != 0;
 #endif
+    for (size_t i = 0; i < anydtls_n_groups; i++) {
+        if (nist_only && anydtls_groups[i].code == WOLFSSL_ECC_X25519)
+            continue;
+        if (wolfSSL_CTX_UseSupportedCurve(ctx, anydtls_groups[i].code) != WOLFSSL_SUCCESS)
+            return config_fail(cfg, ANYDTLS_E_BACKEND, "cannot set the curves", 0);
+    }
     return ANYDTLS_OK;
 }
 
@@ -954,7 +970,7 @@ static int setup_ciphers(anydtls_config *cfg, WOLFSSL_CTX *ctx)
         return config_fail(cfg, ANYDTLS_E_BACKEND, "cipher list too long", 0);
     if (wolfSSL_CTX_set_cipher_list(ctx, list) != WOLFSSL_SUCCESS)
         return config_fail(cfg, ANYDTLS_E_BACKEND, "cannot set the cipher list", 0);
-    return psk_client_groups(cfg, ctx);
+    return client_groups(cfg, ctx);
 }
 
 /* The key exchanges the peer's ClientHello rules out (its groups):

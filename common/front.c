@@ -1,6 +1,7 @@
 /* The front API: check arguments, then dispatch through the driver's vtable. */
 #include "internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +80,7 @@ static int session_create(anydtls_session **out, anydtls_config *cfg, anydtls_tr
     s->transport = t;
     s->mtu = cfg->mtu;
     s->alert = -1;
+    s->early_alert = -1;
     s->peer_msg_seq = -1;
     if (ps != NULL) {
         rc = ANYDTLS_E_NOMEM;
@@ -152,8 +154,18 @@ static int established(const anydtls_session *s)
     return s->established ? ANYDTLS_OK : ANYDTLS_E_INVALID_ARG;
 }
 
-static int fail_overdue(anydtls_session *s)
+/* The handshake ends here, whatever the library would do next
+ * (anydtls_handshake_halted): a plaintext fatal alert that came before any
+ * ServerHello fails it with the code that alert maps to, as an alert the
+ * library read would; past its limit, it fails as a timeout. */
+static int fail_halted(anydtls_session *s)
 {
+    if (s->early_alert >= 0) {
+        char msg[80];
+        s->alert = s->early_alert;
+        snprintf(msg, sizeof msg, "peer sent fatal alert %d before its ServerHello", s->alert);
+        return anydtls_session_fail(s, anydtls_alert_code(s->alert), 0, msg);
+    }
     return anydtls_session_fail(s, anydtls_timeout_code(s), 0,
                                 "handshake limit reached (twice the retransmission budget)");
 }
@@ -168,8 +180,8 @@ int anydtls_handshake(anydtls_session *s)
     s->started = true;
     if (s->hs_end == 0)
         s->hs_end = anydtls_now_ms() + anydtls_handshake_limit_ms(s->cfg);
-    if (anydtls_handshake_overdue(s))
-        return fail_overdue(s);
+    if (anydtls_handshake_halted(s))
+        return fail_halted(s);
     if (s->hello_refusal != NULL) {
         /* The same refusal from every flavour (doc/architecture.md 6.4):
          * the library never sees this ClientHello. */
@@ -181,8 +193,8 @@ int anydtls_handshake(anydtls_session *s)
         anydtls_record_rule_established(s, DRV.cipher(s), DRV.protocol(s));
         s->established = true;
     } else if ((rc == ANYDTLS_E_WANT_READ || rc == ANYDTLS_E_WANT_WRITE) &&
-               anydtls_handshake_overdue(s)) {
-        rc = fail_overdue(s); /* reached while the driver read */
+               anydtls_handshake_halted(s)) {
+        rc = fail_halted(s); /* reached while the driver read */
     }
     return rc;
 }
@@ -278,8 +290,8 @@ int anydtls_handle_timeout(anydtls_session *s)
     int rc = usable(s);
     if (rc != ANYDTLS_OK)
         return rc;
-    if (anydtls_handshake_overdue(s))
-        return fail_overdue(s);
+    if (anydtls_handshake_halted(s))
+        return fail_halted(s);
     return DRV.handle_timeout(s);
 }
 

@@ -132,6 +132,10 @@ struct anydtls_session {
     uint8_t min_sealed;
     uint16_t max_sealed; /* the most an encrypted record's body may be */
     uint16_t peer_hello_version; /* client_version of the peer's ClientHello, 0: none */
+    bool server_hello_seen; /* client: a ServerHello arrived (common/io.c) */
+    /* Client: a plaintext fatal alert that came before any ServerHello
+     * (common/io.c), -1 none; the front fails the handshake with its code. */
+    int early_alert;
     /* The hand-over rule (common/policy.c, anydtls_hello_rule) for the
      * verified ClientHello: why it is refused (NULL: it is not), and the
      * key exchanges (1u << enum anydtls_kx) the driver must not choose. */
@@ -225,6 +229,9 @@ int anydtls_session_recv(anydtls_session *s, uint8_t *buf, size_t cap);
 int anydtls_session_ready(anydtls_session *s, unsigned ms);
 /* Whether a handshake is past its limit (anydtls_handshake_limit_ms). */
 bool anydtls_handshake_overdue(const anydtls_session *s);
+/* The handshake must end now, without the library: past its limit
+ * (anydtls_handshake_overdue) or refused by an early alert. */
+bool anydtls_handshake_halted(const anydtls_session *s);
 /* The least expansion of any DTLS 1.2 cipher suite: a 16-byte tag or MAC. */
 #define ANYDTLS_MIN_SEALED 16
 /* Called once the handshake completed: from now on, records of another

@@ -13,8 +13,10 @@
  * 16 MiB the length field allows. */
 #define MAX_HANDSHAKE_MESSAGE (128u * 1024u)
 #define CT_CHANGE_CIPHER_SPEC 20
+#define CT_ALERT 21
 #define CT_HANDSHAKE 22
 #define CT_APPLICATION_DATA 23
+#define HT_SERVER_HELLO 2
 #define HT_FINISHED 20
 
 static uint64_t get_uint(const uint8_t *p, size_t n)
@@ -58,6 +60,9 @@ bool anydtls_note_datagram(anydtls_session *s, const uint8_t *p, size_t n, bool 
             s->peer_epoch = epoch;
             progress = true;
         }
+        if (incoming && epoch == 0 && p[0] == CT_HANDSHAKE && len >= 1 &&
+            p[13] == HT_SERVER_HELLO)
+            s->server_hello_seen = true;
         /* The version a ClientHello offers (its first fragment). */
         if (incoming && epoch == 0 && p[0] == 22 && len >= 14 && p[13] == 1 &&
             get_uint(p + 13 + 6, 3) == 0)
@@ -188,6 +193,36 @@ static size_t valid_prefix(const anydtls_session *s, const uint8_t *p, size_t n)
     return at;
 }
 
+/* A client that has no ServerHello yet reads a plaintext fatal alert
+ * itself, whatever record version it carries (DTLS 1.0 or 1.2), and the
+ * front fails the handshake with the code it maps to.  The libraries
+ * differ here: wolfSSL 5.5.4 does not take an alert in a DTLS 1.0 record
+ * (what `openssl s_server -dtls1` answers a DTLS 1.2 ClientHello with) for
+ * an alert: it ignores it, or fails with another code (HANDSHAKE against
+ * that server); GnuTLS 3.7.9 can drop one that arrives while it sends its
+ * second ClientHello, and then waits out its whole budget.  The records
+ * of the datagram (valid_prefix) are read in order, up to a ServerHello:
+ * true when one of them was such an alert (s->early_alert says which). */
+static bool early_alert(anydtls_session *s, const uint8_t *p, size_t n)
+{
+    if (s->cfg->role != ANYDTLS_CLIENT || s->established || s->server_hello_seen)
+        return false;
+    while (n >= RECORD_HEADER) {
+        size_t len = (size_t)get_uint(p + 11, 2);
+        bool plain = get_uint(p + 3, 2) == 0;
+        if (plain && p[0] == CT_HANDSHAKE && p[RECORD_HEADER] == HT_SERVER_HELLO)
+            return false;
+        if (plain && p[0] == CT_ALERT && len == 2 && p[RECORD_HEADER] == 2 /* fatal */) {
+            s->early_alert = p[RECORD_HEADER + 1];
+            s->alert = s->early_alert;
+            return true;
+        }
+        p += RECORD_HEADER + len;
+        n -= RECORD_HEADER + len;
+    }
+    return false;
+}
+
 void anydtls_send_plain_alert(anydtls_session *s, int alert)
 {
     uint8_t rec[15] = {21, 0xFE, 0xFD, 0, 0};
@@ -227,7 +262,7 @@ int anydtls_session_recv(anydtls_session *s, uint8_t *buf, size_t cap)
         rc = (int)valid_prefix(s, buf, n);
     }
     while (rc == 0) {
-        if (anydtls_handshake_overdue(s))
+        if (anydtls_handshake_halted(s))
             return ANYDTLS_E_WANT_READ; /* the front fails it (below) */
         rc = anydtls_transport_recv(s->transport, buf, cap);
         if (rc >= 0)
@@ -235,6 +270,9 @@ int anydtls_session_recv(anydtls_session *s, uint8_t *buf, size_t cap)
     }
     if (rc < 0)
         return rc;
+    /* Not for the library: the front fails the handshake with its code. */
+    if (early_alert(s, buf, (size_t)rc))
+        return ANYDTLS_E_WANT_READ;
     /* Progress of the peer starts the retransmission budget again; its
      * retransmissions do not (two peers that answer each other's
      * retransmissions would otherwise never give up). */
@@ -249,7 +287,7 @@ int anydtls_session_ready(anydtls_session *s, unsigned ms)
 {
     if (s->first_dgram != NULL)
         return 1;
-    return anydtls_handshake_overdue(s) ? 0 : anydtls_transport_ready(s->transport, ms);
+    return anydtls_handshake_halted(s) ? 0 : anydtls_transport_ready(s->transport, ms);
 }
 
 /* A handshake past its limit fails as a timeout, whatever the driver's
@@ -260,4 +298,9 @@ int anydtls_session_ready(anydtls_session *s, unsigned ms)
 bool anydtls_handshake_overdue(const anydtls_session *s)
 {
     return !s->established && s->hs_end != 0 && anydtls_now_ms() >= s->hs_end;
+}
+
+bool anydtls_handshake_halted(const anydtls_session *s)
+{
+    return (!s->established && s->early_alert >= 0) || anydtls_handshake_overdue(s);
 }

@@ -72,8 +72,9 @@ bool anydtls_suite_barred(const struct anydtls_suite *su, unsigned barred)
 
 /* ---- ECDHE groups ----
  * The groups of every flavour, in order of preference: each driver gives
- * its library this list (the wolfSSL client with a PSK before 5.7 leaves
- * X25519 out, doc/architecture.md 9.4).  An ECDHE suite is chosen only
+ * its library this list, a client exactly this list in supported_groups
+ * (the wolfSSL client with a PSK before 5.7 leaves X25519 out,
+ * doc/architecture.md 9.4).  An ECDHE suite is chosen only
  * when the ClientHello's supported_groups lists one of them (RFC 8422 5.1:
  * no ECC suite without a shared curve; a ClientHello without the extension
  * shares none), and an ECDHE_ECDSA suite only when it also lists the curve

@@ -14,7 +14,8 @@
 #     not hold the server past its retransmission budget;
 #   - a bad --bind or HOST value is a usage mistake (64) naming it; a --ca,
 #     --cert or --key file with garbage, the wrong kind of PEM, a key of
-#     another certificate, a directory, a FIFO, a device or an empty file
+#     another certificate (of the same type or the other: RSA and ECDSA, for a
+#     server and a client), a directory, a FIFO, a device or an empty file
 #     names the option, the file and what is wrong (19);
 #   - an option of the other role (--echo for a client, --name for a
 #     server, ...) is a usage mistake (64) naming the option and its role;
@@ -35,7 +36,7 @@ cleanup() {
 trap cleanup EXIT
 
 set -- $BACKENDS
-per_flavour=45
+per_flavour=47
 echo "1..$(($# * per_flavour))"
 n=0
 pass() { n=$((n + 1)); echo "ok $n - $*"; }
@@ -171,6 +172,12 @@ for f in $BACKENDS; do
         "--key given a certificate" -- server --cert "$pki/server.pem" --key "$pki/server.pem" 0
     usage_case "$f" 19 "--key $pki/client.key does not match the certificate in --cert $pki/server.pem" \
         "--key of another certificate" -- server --cert "$pki/server.pem" --key "$pki/client.key" 0
+    usage_case "$f" 19 "--key $pki/server-rsa.key does not match the certificate in --cert $pki/server.pem" \
+        "server --key of another type (RSA key, ECDSA certificate)" -- \
+        server --cert "$pki/server.pem" --key "$pki/server-rsa.key" 0
+    usage_case "$f" 19 "--key $pki/server.key does not match the certificate in --cert $pki/server-rsa.pem" \
+        "client --key of another type (ECDSA key, RSA certificate)" -- \
+        client --cert "$pki/server-rsa.pem" --key "$pki/server.key" 127.0.0.1 9
     usage_case "$f" 19 "--ca $tmp/dir.pem: is a directory" "--ca given a directory" -- \
         client --ca "$tmp/dir.pem" 127.0.0.1 9
     usage_case "$f" 19 "--ca $tmp/garbage.pem/ca.pem: Not a directory" "--ca path through a file" -- \

@@ -5,7 +5,10 @@
 #   our server  against openssl s_client and gnutls-cli;
 # each: handshake, a message each way, clean close, the cipher printed.
 # Then failures: an untrusted certificate, a wrong PSK, a silent peer, each
-# with its documented exit status (the negated ANYDTLS_E_* code).
+# with its documented exit status (the negated ANYDTLS_E_* code), and a
+# DTLS 1.0-only openssl s_server, whose plaintext alert in a DTLS 1.0
+# record our DTLS 1.2 client must read and fail on at once (status 16),
+# not wait out its budget.
 set -u
 . "${srcdir:-.}/tests/flavour.sh"
 pki=${ANYDTLS_PKI:-tests/pki}
@@ -24,7 +27,7 @@ have_gnutls=yes
 command -v gnutls-serv >/dev/null && command -v gnutls-cli >/dev/null || have_gnutls=no
 
 set -- $BACKENDS
-per_flavour=$((2 * 4 + 5))
+per_flavour=$((2 * 4 + 6))
 echo "1..$(($# * per_flavour))"
 n=0
 port=$((20000 + $$ % 10000)) # below the ephemeral range
@@ -165,15 +168,20 @@ server_vs_gnutls() { # flavour mode
 }
 
 # ---- failures: documented exit status and message ----
+# With $within set, the client must also have ended within that many seconds.
+within=
 expect_failure() { # flavour what status text [client args...]
     f=$1; what=$2; want=$3; text=$4; shift 4
+    t0=$(date +%s)
     printf 'x' | timeout 20 ./tools/anydtls-"$f" client --linger 500 "$@" \
         >"$tmp/client.out" 2>"$tmp/client.err"
     rc=$?
-    if [ $rc -eq "$want" ] && grep -q "$text" "$tmp/client.err"; then
-        pass "[$(flavour "$f")] $what: exit $rc, \"$text\""
+    el=$(($(date +%s) - t0))
+    if [ $rc -eq "$want" ] && grep -q "$text" "$tmp/client.err" &&
+        { [ -z "$within" ] || [ $el -le "$within" ]; }; then
+        pass "[$(flavour "$f")] $what: exit $rc, \"$text\"${within:+, $el s}"
     else
-        fail "[$(flavour "$f")] $what: exit $rc, want $want and \"$text\""
+        fail "[$(flavour "$f")] $what: exit $rc after $el s, want $want and \"$text\"${within:+ within $within s}"
     fi
 }
 
@@ -191,9 +199,18 @@ failures() { # flavour
         pids="$pids $!"; sleep 0.5
         expect_failure "$1" "wrong PSK against openssl s_server" 18 "pre-shared keys differ" \
             --timeout 2000 --psk-identity anydtls --psk "$psk" 127.0.0.1 "$port"
+        clean; next_port
+        timeout 10 openssl s_server -dtls1 -accept "127.0.0.1:$port" -cert "$pki/server.pem" \
+            -key "$pki/server.key" -naccept 1 -quiet </dev/null >"$tmp/server.out" 2>&1 &
+        pids="$pids $!"; sleep 0.5
+        within=3
+        expect_failure "$1" "DTLS 1.2 client against openssl s_server -dtls1" 16 \
+            "peer sent a fatal alert" --ca "$pki/ca.pem" --name localhost 127.0.0.1 "$port"
+        within=
     else
         skip "openssl program not installed" "[$(flavour "$1")] untrusted certificate from openssl s_server"
         skip "openssl program not installed" "[$(flavour "$1")] wrong PSK against openssl s_server"
+        skip "openssl program not installed" "[$(flavour "$1")] DTLS 1.2 client against openssl s_server -dtls1"
     fi
     clean; next_port
     if [ $have_gnutls = yes ]; then

@@ -405,6 +405,47 @@ static void test_after_build(void)
     anydtls_config_free(c2);
 }
 
+/* A private key that is not the certificate's, of the other type (RSA key,
+ * ECDSA certificate and the reverse) or of the same type: building fails
+ * with ANYDTLS_E_CREDENTIALS and the same detail on every flavour (the
+ * library's own words may follow after ": "), from a file and from memory,
+ * for a server and a client.  4 x 4 tests. */
+static void test_key_mismatch(void)
+{
+    static const struct {
+        const char *cert, *key, *what;
+    } pairs[] = {
+        {"server.pem", "server-rsa.key", "RSA key, ECDSA certificate"},
+        {"server-rsa.pem", "server.key", "ECDSA key, RSA certificate"},
+        {"server.pem", "client.key", "ECDSA key of another ECDSA certificate"},
+        {"server-rsa.pem", "inter1-rsa.key", "RSA key of another RSA certificate"},
+    };
+    const char *want = "private key does not match certificate";
+    size_t wn = strlen(want);
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        size_t clen, klen;
+        char *cert = slurp(pki(pairs[i].cert), &clen), *key = slurp(pki(pairs[i].key), &klen);
+        for (int k = 0; k < 4; k++) {
+            anydtls_role role = k & 1 ? ANYDTLS_CLIENT : ANYDTLS_SERVER;
+            anydtls_config *c;
+            CHECK(anydtls_config_new(&c, role));
+            if (k & 2)
+                CHECK(anydtls_config_set_cert_mem(c, cert, clen, key, klen));
+            else
+                CHECK(anydtls_config_set_cert_file(c, pki(pairs[i].cert), pki(pairs[i].key)));
+            int rc = anydtls_config_build(c);
+            const char *e = anydtls_config_error(c);
+            ok(rc == ANYDTLS_E_CREDENTIALS && strncmp(e, want, wn) == 0 &&
+                   (e[wn] == '\0' || e[wn] == ':'),
+               "%s (%s, %s): %s, \"%s\"", pairs[i].what, k & 1 ? "client" : "server",
+               k & 2 ? "memory" : "file", code_name(rc), anydtls_config_error(c));
+            anydtls_config_free(c);
+        }
+        free(cert);
+        free(key);
+    }
+}
+
 static void test_cookie_lengths(anydtls_config *ccfg)
 {
     static const size_t bad[] = {0, 15, 65};
@@ -793,13 +834,14 @@ static void test_failed_session(void)
 int main(int argc, char **argv)
 {
     (void)argc;
-    tap_plan(274 + 2 + 4 + 10);
+    tap_plan(274 + 2 + 4 + 10 + 16);
     test_identity(argv[0]);
     test_config_new();
     test_null_config();
     test_setters_and_established();
     test_timeouts_and_early_session();
     test_after_build();
+    test_key_mismatch();
 
     /* The cookie client keeps the default 1 s timer: no retransmission
      * interleaves with the exchange, even under valgrind. */

@@ -1153,6 +1153,97 @@ static struct outcome expired_cookie(void)
     return (struct outcome){NA, rc};
 }
 
+/* ---------------- a plaintext alert before the ServerHello ----------------
+ * A server that refuses the ClientHello with a plaintext (epoch 0) fatal
+ * alert, in a DTLS 1.0 record (openssl s_server -dtls1 answers a DTLS 1.2
+ * ClientHello so) or a DTLS 1.2 one: the client fails at once, in the call
+ * that reads it, with the code the alert maps to, and anydtls_alert()
+ * names it, also after a HelloVerifyRequest (the alert then answers the
+ * second ClientHello).  wolfSSL 5.5.4 does not read a DTLS 1.0 alert as
+ * one (here it fails with ANYDTLS_E_HANDSHAKE, no alert), and GnuTLS
+ * 3.7.9 can miss one that arrives while it sends its second ClientHello:
+ * common/io.c reads it for every flavour.  A client that waits for its
+ * budget instead is reported as ANYDTLS_E_TIMEOUT (or _BACKEND). */
+static const uint8_t hvr[] = {22, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12 + 3 + 4,
+                              3, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 7, 0xFE, 0xFF, 4, 1, 2, 3, 4};
+
+static int plain_alert_before_hello(anydtls_config *ccfg, uint16_t version, int alert, bool verify)
+{
+    anydtls_transport *t;
+    anydtls_session *c;
+    uint8_t d[4096];
+    const uint8_t rec[] = {21, version >> 8, version & 0xff, 0, 0, 0, 0, 0, 0, 0, verify,
+                           0, 2, 2, (uint8_t)alert};
+    fast_timers(ccfg);
+    CHECK(anydtls_transport_new_memory(&t, 0));
+    CHECK(anydtls_session_new(&c, ccfg, t));
+    int rc = anydtls_handshake(c);
+    while (anydtls_memory_pop(t, d, sizeof d) > 0)
+        ;
+    if (rc == ANYDTLS_E_WANT_READ && verify) {
+        CHECK(anydtls_memory_push(t, hvr, sizeof hvr));
+        rc = anydtls_handshake(c);
+        int n = 0, sent = 0;
+        while ((n = anydtls_memory_pop(t, d, sizeof d)) > 0)
+            sent = n;
+        if (rc == ANYDTLS_E_WANT_READ && sent == 0) {
+            tap_diag("alert %d: no second ClientHello after the HelloVerifyRequest", alert);
+            rc = ANYDTLS_E_BACKEND;
+        }
+    }
+    if (rc == ANYDTLS_E_WANT_READ) {
+        CHECK(anydtls_memory_push(t, rec, sizeof rec));
+        rc = anydtls_handshake(c);
+    }
+    if (rc == ANYDTLS_E_WANT_READ)
+        rc = ANYDTLS_E_TIMEOUT; /* it did not read the alert: it would wait */
+    if (rc != ANYDTLS_E_TIMEOUT && anydtls_alert(c) != alert) {
+        tap_diag("alert %d: the client failed with %s but reports alert %d", alert,
+                 code_name(rc), anydtls_alert(c));
+        rc = ANYDTLS_E_BACKEND;
+    }
+    anydtls_session_free(c);
+    anydtls_transport_free(t);
+    anydtls_config_free(ccfg);
+    return rc;
+}
+
+static struct outcome alert70_dtls10(void)
+{
+    return (struct outcome){
+        plain_alert_before_hello(client_cert_config("ca.pem", "localhost"), 0xFEFF, 70, false), NA};
+}
+
+static struct outcome alert40_dtls12(void)
+{
+    return (struct outcome){
+        plain_alert_before_hello(client_cert_config("ca.pem", "localhost"), 0xFEFD, 40, false), NA};
+}
+
+static struct outcome alert115_dtls10(void)
+{
+    anydtls_config *psk = client_psk_config(TEST_PSK_IDENTITY, test_psk_key, sizeof test_psk_key);
+    return (struct outcome){plain_alert_before_hello(psk, 0xFEFF, 115, false), NA};
+}
+
+static struct outcome alert70_dtls10_verified(void)
+{
+    return (struct outcome){
+        plain_alert_before_hello(client_cert_config("ca.pem", "localhost"), 0xFEFF, 70, true), NA};
+}
+
+static struct outcome alert40_dtls12_verified(void)
+{
+    return (struct outcome){
+        plain_alert_before_hello(client_cert_config("ca.pem", "localhost"), 0xFEFD, 40, true), NA};
+}
+
+static struct outcome alert48_dtls12(void)
+{
+    return (struct outcome){
+        plain_alert_before_hello(client_cert_config("ca.pem", "localhost"), 0xFEFD, 48, false), NA};
+}
+
 /* ---------------- the table ---------------- */
 
 static const struct scenario {
@@ -1189,6 +1280,20 @@ static const struct scenario {
     {"verified ClientHello replayed, its handshake abandoned", replayed_hello,
      {NA, ANYDTLS_E_TIMEOUT}},
     {"prestate whose cookie is two lifetimes old", expired_cookie, {NA, ANYDTLS_E_INVALID_ARG}},
+    {"plaintext protocol_version alert in a DTLS 1.0 record before the ServerHello",
+     alert70_dtls10, {ANYDTLS_E_ALERT, NA}},
+    {"plaintext handshake_failure alert in a DTLS 1.2 record before the ServerHello",
+     alert40_dtls12, {ANYDTLS_E_ALERT, NA}},
+    {"plaintext unknown_psk_identity alert in a DTLS 1.0 record before the ServerHello",
+     alert115_dtls10, {ANYDTLS_E_PSK_IDENTITY, NA}},
+    {"plaintext unknown_ca alert in a DTLS 1.2 record before the ServerHello", alert48_dtls12,
+     {ANYDTLS_E_CERT_UNTRUSTED, NA}},
+    {"plaintext protocol_version alert (DTLS 1.0 record) to the ClientHello after a "
+     "HelloVerifyRequest",
+     alert70_dtls10_verified, {ANYDTLS_E_ALERT, NA}},
+    {"plaintext handshake_failure alert (DTLS 1.2 record) to the ClientHello after a "
+     "HelloVerifyRequest",
+     alert40_dtls12_verified, {ANYDTLS_E_ALERT, NA}},
 };
 
 #define N_SCENARIOS (sizeof table / sizeof table[0])

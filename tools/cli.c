@@ -549,8 +549,9 @@ static int diagnose_load(const struct options *o, anydtls_role role)
     }
     if (o->cert == NULL || loads(role, NULL, o->cert, o->key, why, sizeof why))
         return 0;
-    /* Every library says "match" here: "key values mismatch" (OpenSSL),
-     * "do not match" (GnuTLS), "does not match" (wolfSSL). */
+    /* Every flavour says "private key does not match certificate" for a key
+     * that is not the certificate's, of either type (doc/architecture.md,
+     * section 6). */
     if (strstr(why, "match") != NULL)
         fprintf(stderr, "anydtls: --key %s does not match the certificate in --cert %s (%s)\n",
                 o->key, o->cert, why);
