@@ -379,6 +379,7 @@ for f in $BACKENDS; do
             <"$tmp/hold" >/dev/null 2>"$tmp/client.err" &
         cpid=$!
         wait_for "$tmp/client.err" 'client: DTLSv1'
+        up=$? # 0: the client reported its handshake before the server died
         kill -9 "$server_pid" 2>/dev/null
         wait "$server_pid" 2>/dev/null
         server_pid=
@@ -386,7 +387,7 @@ for f in $BACKENDS; do
         wait "$cpid"
         rc=$?
         check '[ $rc -eq 3 ] && grep -q "nothing from the server for 1 s (--idle-timeout)" "$tmp/client.err"' \
-            "[$fl] client --idle-timeout 1: its server killed, the client gives up with status 3 (got $rc)"
+            "[$fl] client --idle-timeout 1: its server killed, the client gives up with status 3 (got $rc; handshake reported in time: $([ $up -eq 0 ] && echo yes || echo no))"
     else
         stop_server
         fail "[$fl] --idle-timeout client: server did not start"
