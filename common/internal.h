@@ -131,7 +131,7 @@ struct anydtls_session {
     uint16_t record_version;
     uint8_t min_sealed;
     uint16_t max_sealed; /* the most an encrypted record's body may be */
-    uint16_t peer_hello_version; /* client_version of the peer's ClientHello, 0: none */
+    uint16_t peer_hello_version; /* version of the peer's ClientHello or ServerHello, 0: none */
     bool server_hello_seen; /* client: a ServerHello arrived (common/io.c) */
     /* Client: a plaintext fatal alert that came before any ServerHello
      * (common/io.c), -1 none; the front fails the handshake with its code. */

@@ -63,8 +63,12 @@ bool anydtls_note_datagram(anydtls_session *s, const uint8_t *p, size_t n, bool 
         if (incoming && epoch == 0 && p[0] == CT_HANDSHAKE && len >= 1 &&
             p[13] == HT_SERVER_HELLO)
             s->server_hello_seen = true;
-        /* The version a ClientHello offers (its first fragment). */
-        if (incoming && epoch == 0 && p[0] == 22 && len >= 14 && p[13] == 1 &&
+        /* The version a ClientHello offers, or a ServerHello names (its
+         * first fragment): DTLS 1.0 is refused with protocol_version on
+         * every flavour (anydtls_failure_alert; GnuTLS 3.7.9's client
+         * would answer a DTLS 1.0 ServerHello with handshake_failure). */
+        if (incoming && epoch == 0 && p[0] == 22 && len >= 14 &&
+            (p[13] == 1 || p[13] == HT_SERVER_HELLO) &&
             get_uint(p + 13 + 6, 3) == 0)
             s->peer_hello_version = (uint16_t)get_uint(p + 13 + 12, 2);
         if (incoming && epoch == 0 && p[0] == 22 && len >= 12 &&

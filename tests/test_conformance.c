@@ -251,7 +251,7 @@ static struct outcome malformed_client_hello(void)
  * once instead of retransmitting until its budget runs out: the tests
  * assert the alert the peer receives, not a time. */
 
-#define ALERT_TESTS 8
+#define ALERT_TESTS 9
 
 /* The description of the first plaintext fatal alert in a datagram, or -1. */
 static int alert_in(const uint8_t *d, size_t len)
@@ -425,9 +425,10 @@ static void refusal_scenario(FILE *out, const char *name, anydtls_config *scfg, 
     alert_row(out, name, "alert to the peer", alert_name(r.alert));
 }
 
-/* Two anydtls peers that cannot agree: whichever side finds out first
- * (the server, or a client that offered suites it cannot use) tells the
- * other, which fails at once with ANYDTLS_E_ALERT. */
+/* Two anydtls peers that cannot agree: on every flavour the server finds
+ * out (the client offers no suite it can use), fails with
+ * ANYDTLS_E_HANDSHAKE and tells the client, which fails at once with
+ * ANYDTLS_E_ALERT and reads handshake_failure(40). */
 static void cert_client_psk_server(FILE *out)
 {
     static const char name[] = "certificate-only client to a PSK-only server";
@@ -436,19 +437,13 @@ static void cert_client_psk_server(FILE *out)
     anydtls_config *scfg = server_psk_config();
     link_init(&l, ccfg, scfg, true);
     link_handshake(&l);
-    bool server_told = l.src == ANYDTLS_E_HANDSHAKE && l.crc == ANYDTLS_E_ALERT;
-    bool client_told = l.crc == ANYDTLS_E_HANDSHAKE && l.src == ANYDTLS_E_ALERT;
-    anydtls_session *told = server_told ? l.c : l.s;
-    ok(server_told || client_told,
-       "%s: one side fails with ANYDTLS_E_HANDSHAKE, the other with ANYDTLS_E_ALERT "
-       "(client %s, server %s)",
-       name, code_name(l.crc), code_name(l.src));
-    int alert = told != NULL ? anydtls_alert(told) : -1;
-    is(alert, 40, "%s: the side told reads handshake_failure(40) (got %s)", name,
-       alert_name(alert));
-    alert_row(out, name, "the side that fails",
-              server_told || client_told ? code_name(ANYDTLS_E_HANDSHAKE) : "neither");
-    alert_row(out, name, "the side told", alert_name(alert));
+    is(l.src, ANYDTLS_E_HANDSHAKE, "%s: the server finds out, ANYDTLS_E_HANDSHAKE", name);
+    is(l.crc, ANYDTLS_E_ALERT, "%s: the client is told, ANYDTLS_E_ALERT", name);
+    int alert = l.c != NULL ? anydtls_alert(l.c) : -1;
+    is(alert, 40, "%s: the client reads handshake_failure(40) (got %s)", name, alert_name(alert));
+    alert_row(out, name, "server", code_name(l.src));
+    alert_row(out, name, "client", code_name(l.crc));
+    alert_row(out, name, "alert to the client", alert_name(alert));
     link_free(&l);
     anydtls_config_free(ccfg);
     anydtls_config_free(scfg);
@@ -998,9 +993,9 @@ static bool signals_5746(const uint8_t *d, int n, bool client)
     return scsv || (info != NULL && len == 1 && info[0] == 0);
 }
 
-static struct outcome client_hello_signals(void)
+/* ccfg's initial ClientHello signals RFC 5746; ccfg freed. */
+static struct outcome hello_signals(anydtls_config *ccfg)
 {
-    anydtls_config *ccfg = client_cert_config("ca.pem", "localhost");
     anydtls_transport *t;
     anydtls_session *c;
     uint8_t d[4096];
@@ -1015,6 +1010,16 @@ static struct outcome client_hello_signals(void)
     anydtls_transport_free(t);
     anydtls_config_free(ccfg);
     return o;
+}
+
+static struct outcome client_hello_signals(void)
+{
+    return hello_signals(client_cert_config("ca.pem", "localhost"));
+}
+
+static struct outcome psk_client_hello_signals(void)
+{
+    return hello_signals(client_psk_config(TEST_PSK_IDENTITY, test_psk_key, sizeof test_psk_key));
 }
 
 static struct outcome server_hello_signals(void)
@@ -1244,6 +1249,115 @@ static struct outcome alert48_dtls12(void)
         plain_alert_before_hello(client_cert_config("ca.pem", "localhost"), 0xFEFD, 48, false), NA};
 }
 
+/* ---------------- a DTLS 1.0 ServerHello ----------------
+ * The policy is DTLS 1.2 only: a client answered with a ServerHello of
+ * server_version DTLS 1.0 (0xFEFF, in a DTLS 1.0 record or a DTLS 1.2
+ * one), directly or after a HelloVerifyRequest, refuses it on every flavour with
+ * ANYDTLS_E_HANDSHAKE and tells the server protocol_version(70). */
+
+struct client_refusal {
+    int code;  /* the client session's code */
+    int alert; /* the plaintext fatal alert it sent, -1 none */
+};
+
+/* A ServerHello for suite, server_version 0xFEFF, in a record of version
+ * record, message_seq seq, with an empty renegotiation_info; its length. */
+static size_t dtls10_server_hello(uint8_t *d, uint16_t record, uint16_t suite, uint8_t seq)
+{
+    static const uint8_t exts[] = {0, 5, 0xff, 0x01, 0, 1, 0};
+    size_t body = 2 + 32 + 1 + 2 + 1 + sizeof exts;
+    uint8_t *h = d + 13, *b = h + 12;
+    memset(d, 0, 13 + 12 + body);
+    d[0] = 22, d[1] = (uint8_t)(record >> 8), d[2] = (uint8_t)record;
+    d[10] = seq; /* record sequence number */
+    d[11] = (uint8_t)((12 + body) >> 8), d[12] = (uint8_t)(12 + body);
+    h[0] = 2; /* server_hello */
+    h[2] = h[10] = (uint8_t)(body >> 8);
+    h[3] = h[11] = (uint8_t)body;
+    h[5] = seq; /* message_seq */
+    b[0] = 0xFE, b[1] = 0xFF;
+    for (int i = 0; i < 32; i++)
+        b[2 + i] = (uint8_t)(i * 29 + 5);
+    b[34] = 0; /* session_id */
+    b[35] = (uint8_t)(suite >> 8), b[36] = (uint8_t)suite;
+    b[37] = 0; /* null compression */
+    memcpy(b + 38, exts, sizeof exts);
+    return 13 + 12 + body;
+}
+
+static struct client_refusal server_hello_dtls10(anydtls_config *ccfg, uint16_t record,
+                                                 uint16_t suite, bool verify)
+{
+    struct client_refusal r = {ANYDTLS_E_BACKEND, -1};
+    anydtls_transport *t;
+    anydtls_session *c;
+    uint8_t d[4096], sh[256];
+    fast_timers(ccfg);
+    CHECK(anydtls_transport_new_memory(&t, 0));
+    CHECK(anydtls_session_new(&c, ccfg, t));
+    int rc = anydtls_handshake(c), n;
+    while (anydtls_memory_pop(t, d, sizeof d) > 0)
+        ;
+    if (rc == ANYDTLS_E_WANT_READ && verify) {
+        CHECK(anydtls_memory_push(t, hvr, sizeof hvr));
+        rc = anydtls_handshake(c);
+        while (anydtls_memory_pop(t, d, sizeof d) > 0)
+            ;
+    }
+    if (rc == ANYDTLS_E_WANT_READ) {
+        CHECK(anydtls_memory_push(t, sh, dtls10_server_hello(sh, record, suite, verify)));
+        rc = anydtls_handshake(c);
+        while ((n = anydtls_memory_pop(t, d, sizeof d)) > 0)
+            if (r.alert < 0)
+                r.alert = alert_in(d, (size_t)n);
+    }
+    r.code = rc == ANYDTLS_E_WANT_READ ? ANYDTLS_E_TIMEOUT : rc;
+    if (rc < 0 && rc != ANYDTLS_E_WANT_READ)
+        tap_diag("DTLS 1.0 ServerHello: client %s (%s), alert %d", code_name(rc),
+                 anydtls_error_detail(c), r.alert);
+    anydtls_session_free(c);
+    anydtls_transport_free(t);
+    anydtls_config_free(ccfg);
+    return r;
+}
+
+#define DTLS10_HELLO_TESTS (2 * 6)
+
+static void dtls10_hello_row(FILE *out, const char *name, struct client_refusal r)
+{
+    is(r.code, ANYDTLS_E_HANDSHAKE, "%s: the client fails with ANYDTLS_E_HANDSHAKE", name);
+    is(r.alert, 70, "%s: the client answers protocol_version(70) (got %s)", name,
+       alert_name(r.alert));
+    alert_row(out, name, "client", code_name(r.code));
+    alert_row(out, name, "alert to the peer", alert_name(r.alert));
+}
+
+static anydtls_config *cert_client(void)
+{
+    return client_cert_config("ca.pem", "localhost");
+}
+
+static anydtls_config *psk_client(void)
+{
+    return client_psk_config(TEST_PSK_IDENTITY, test_psk_key, sizeof test_psk_key);
+}
+
+static void test_dtls10_server_hello(FILE *out)
+{
+    dtls10_hello_row(out, "DTLS 1.0 ServerHello to a certificate client",
+                     server_hello_dtls10(cert_client(), 0xFEFF, 0xC02B, false));
+    dtls10_hello_row(out, "DTLS 1.0 ServerHello to a certificate client after a HelloVerifyRequest",
+                     server_hello_dtls10(cert_client(), 0xFEFF, 0xC02B, true));
+    dtls10_hello_row(out, "DTLS 1.0 ServerHello in a DTLS 1.2 record to a certificate client",
+                     server_hello_dtls10(cert_client(), 0xFEFD, 0xC02B, true));
+    dtls10_hello_row(out, "DTLS 1.0 ServerHello to a PSK client",
+                     server_hello_dtls10(psk_client(), 0xFEFF, 0xCCAB, false));
+    dtls10_hello_row(out, "DTLS 1.0 ServerHello to a PSK client after a HelloVerifyRequest",
+                     server_hello_dtls10(psk_client(), 0xFEFF, 0xCCAB, true));
+    dtls10_hello_row(out, "DTLS 1.0 ServerHello in a DTLS 1.2 record to a PSK client",
+                     server_hello_dtls10(psk_client(), 0xFEFD, 0xCCAB, true));
+}
+
 /* ---------------- the table ---------------- */
 
 static const struct scenario {
@@ -1273,6 +1387,8 @@ static const struct scenario {
      {NA, ANYDTLS_E_BAD_RECORD}},
     {"initial ClientHello signals secure renegotiation (RFC 5746)", client_hello_signals,
      {ANYDTLS_OK, NA}},
+    {"initial ClientHello of a PSK client signals secure renegotiation (RFC 5746)",
+     psk_client_hello_signals, {ANYDTLS_OK, NA}},
     {"ServerHello answers with an empty renegotiation_info", server_hello_signals,
      {NA, ANYDTLS_OK}},
     {"initial ClientHello with a non-empty renegotiation_info", forged_reneg_info,
@@ -1312,7 +1428,7 @@ int main(void)
     /* The memory link's timers on the virtual clock: a loaded machine
      * cannot make a retransmission fire early (vclock.h). */
     vclock_start();
-    int planned = 2 + ALERT_TESTS + UNUSUAL_TESTS + CERT_TESTS;
+    int planned = 2 + ALERT_TESTS + UNUSUAL_TESTS + CERT_TESTS + DTLS10_HELLO_TESTS;
     for (size_t i = 0; i < N_SCENARIOS; i++)
         planned += (table[i].want.client != NA) + (table[i].want.server != NA);
     tap_plan(planned);
@@ -1328,6 +1444,7 @@ int main(void)
     test_failure_alerts(out);
     test_cert_refusals(out);
     test_unusual_hellos(out);
+    test_dtls10_server_hello(out);
     /* Timeouts of 20, 40, ... 640 ms: the budget ends at the sixth expiry,
      * never sooner.  The backend may fold a late retransmission into the
      * next one on a slow run (valgrind), so the count is an upper bound. */

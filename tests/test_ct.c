@@ -2,13 +2,53 @@
  * tests/constant-time.sh: the cookie keys and the received cookie bytes
  * are marked undefined, so any branch or memory index that depends on
  * them before the outcome is declared public is reported as an error
- * (and fails the run through --error-exitcode). */
+ * (and fails the run through --error-exitcode).  The same holds for the
+ * front's second look at a prestate in anydtls_session_accept
+ * (anydtls_cookie_reverify): forged prestates, their cookie bytes
+ * undefined, are refused without a branch on them. */
 #define _GNU_SOURCE /* memmem */
 #include "harness.h"
 #include "internal.h"
 
 #include <string.h>
 #include <valgrind/memcheck.h>
+
+#define POSITIONS 4
+
+/* Forged prestates made from the genuine one, each refused by
+ * anydtls_session_accept: the prestate's copy of the cookie, or the
+ * cookie in its hello (the copy following it), differing from the
+ * genuine cookie at one of POSITIONS bytes; their cookie bytes undefined.
+ * How many were refused with INVALID_ARG and made no session. */
+static int accept_forged(anydtls_config *cfg, const anydtls_prestate *good, size_t at)
+{
+    static const size_t pos[POSITIONS] = {0, 7, 16, ANYDTLS_COOKIE_LEN - 1};
+    static uint8_t hello[2048];
+    anydtls_transport *t;
+    int refused = 0;
+    CHECK(anydtls_transport_new_memory(&t, 0));
+    memcpy(hello, good->hello, good->hello_len);
+    for (int i = 0; i < 2 * POSITIONS; i++) {
+        anydtls_prestate ps = *good;
+        size_t p = pos[i % POSITIONS];
+        memcpy(hello + at, good->hello + at, ANYDTLS_COOKIE_LEN);
+        if (i < POSITIONS) {
+            ps.cookie[p] ^= 0x01; /* the copy differs from the hello's cookie */
+        } else {
+            hello[at + p] ^= 0x80; /* the hello's cookie is forged, the copy follows */
+            memcpy(ps.cookie, hello + at, ANYDTLS_COOKIE_LEN);
+            ps.hello = hello;
+        }
+        VALGRIND_MAKE_MEM_UNDEFINED(ps.cookie, ANYDTLS_COOKIE_LEN);
+        VALGRIND_MAKE_MEM_UNDEFINED(hello + at, ANYDTLS_COOKIE_LEN);
+        anydtls_session *s = NULL;
+        int rc = anydtls_session_accept(&s, cfg, t, &ps);
+        refused += rc == ANYDTLS_E_INVALID_ARG && s == NULL;
+        anydtls_session_free(s);
+    }
+    anydtls_transport_free(t);
+    return refused;
+}
 
 static size_t next_datagram(anydtls_session *c, anydtls_transport *t, uint8_t *buf, size_t cap)
 {
@@ -19,7 +59,7 @@ static size_t next_datagram(anydtls_session *c, anydtls_transport *t, uint8_t *b
 
 int main(void)
 {
-    tap_plan(5);
+    tap_plan(7);
     ok(RUNNING_ON_VALGRIND, "running under valgrind memcheck");
     anydtls_config *scfg = server_psk_config();
     anydtls_config *ccfg = client_psk_config(TEST_PSK_IDENTITY, test_psk_key, sizeof test_psk_key);
@@ -62,6 +102,20 @@ int main(void)
     is(verified, 50, "a valid cookie verifies with the secrets undefined");
     is(refused, 50, "a flipped cookie is refused with the secrets undefined");
     is(answered, 50, "a ClientHello without cookie is answered");
+    /* The genuine prestate of the last verified check: ps is ch2's. */
+    CHECK(anydtls_cookie_check(scfg, ch2, len2, &peer, hvr, sizeof hvr, &hlen, &ps) ==
+                  ANYDTLS_COOKIE_VERIFIED
+              ? ANYDTLS_OK
+              : ANYDTLS_E_BACKEND);
+    int forged = 0;
+    for (int i = 0; i < 10; i++)
+        forged += accept_forged(scfg, &ps, at);
+    is(forged, 10 * 2 * POSITIONS,
+       "accept refuses every forged prestate with the secrets undefined");
+    anydtls_session *s = NULL;
+    ok(anydtls_session_accept(&s, scfg, t, &ps) == ANYDTLS_OK,
+       "and accepts the genuine prestate");
+    anydtls_session_free(s);
     is((int)VALGRIND_COUNT_ERRORS, 0, "memcheck saw no branch or index on the secrets");
     anydtls_session_free(c);
     anydtls_transport_free(t);

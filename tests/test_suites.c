@@ -453,7 +453,8 @@ int main(void)
         {"PSK and ECDSA certificate", server_mixed_config, 0xC02B},
     };
     size_t n = sizeof servers / sizeof servers[0];
-    tap_plan((int)(3 * n + 2 + 3 + 3));
+    /* test_client_offers: suites and groups for each of 3 clients. */
+    tap_plan((int)(3 * n + 2 + 3 + 2 * 3));
     for (size_t i = 0; i < n; i++) {
         anydtls_config *cfg = servers[i].make();
         test_server_accepts(&servers[i], cfg);

@@ -216,10 +216,82 @@ static void run_icmp(const char *host)
     anydtls_config_free(p.scfg);
 }
 
+/* The server side: a pending ICMP error on the server's socket when it
+ * sends its first flight, a certificate chain of three RSA intermediates
+ * in datagrams of at most 400 bytes (where the flavour sets an MTU; the
+ * chain takes several datagrams at any MTU), and again when it
+ * retransmits that flight; neither send is fatal, the handshake
+ * completes. */
+static void run_icmp_server(const char *host)
+{
+    struct udp_pair p;
+    memset(&p, 0, sizeof p);
+    anydtls_config *ccfg = client_cert_config("ca.pem", host);
+    CHECK(anydtls_config_set_timeouts(ccfg, 100, 6400));
+    p.scfg = server_cert_config("deep-server-chain.pem", "deep-server.key");
+    CHECK(anydtls_config_set_timeouts(p.scfg, 100, 6400));
+    int mtu = anydtls_config_set_mtu(p.scfg, 400);
+    if (mtu != ANYDTLS_OK && mtu != ANYDTLS_E_UNSUPPORTED)
+        CHECK(mtu);
+    anydtls_addr caddr;
+    struct sockaddr_storage ss, cs;
+    socklen_t len, clen;
+    p.sfd = udp_socket(host, &p.saddr);
+    p.cfd = udp_socket(host, &caddr);
+    CHECK(anydtls_addr_to_sockaddr(&p.saddr, &ss, &len));
+    CHECK(anydtls_addr_to_sockaddr(&caddr, &cs, &clen));
+    if (connect(p.cfd, (struct sockaddr *)&ss, len) != 0)
+        tap_diag("connect: %s", strerror(errno));
+    CHECK(anydtls_transport_new_udp(&p.ct, p.cfd));
+    CHECK(anydtls_session_new(&p.c, ccfg, p.ct));
+    /* The cookie exchange, up to the server session (not yet run). */
+    int crc = ANYDTLS_E_WANT_READ, src = ANYDTLS_E_WANT_READ;
+    for (int round = 0; round < 200 && p.s == NULL; round++) {
+        crc = anydtls_handshake(p.c);
+        struct pollfd pfd = {p.sfd, POLLIN, 0};
+        if (poll(&pfd, 1, 20) == 1)
+            server_listen(&p);
+    }
+    ok(p.s != NULL && pend_icmp(p.sfd, host, &cs, clen),
+       "icmp server %s: a port-unreachable is pending on the server's socket", host);
+    if (p.s != NULL) {
+        src = anydtls_handshake(p.s);
+        is(src, ANYDTLS_E_WANT_READ, "icmp server %s: sending the chain's flight is not fatal (%s)",
+           host, code_name(src));
+        is(anydtls_transport_errno(p.st), ECONNREFUSED,
+           "icmp server %s: the error was seen and reported", host);
+        ok(pend_icmp(p.sfd, host, &cs, clen),
+           "icmp server %s: another one pending before the retransmission", host);
+        uint32_t ms = 0;
+        if (anydtls_get_timeout(p.s, &ms) == 1)
+            poll(NULL, 0, (int)ms + 5);
+        int h = anydtls_handle_timeout(p.s);
+        ok(h >= 0, "icmp server %s: retransmitting the flight is not fatal (%s)", host,
+           code_name(h));
+    } else {
+        for (int i = 0; i < 4; i++)
+            ok(false, "icmp server %s: no server session", host);
+    }
+    bool done = p.s != NULL && drive(&p, &crc, &src);
+    ok(done, "icmp server %s: the handshake completes (client %s, server %s)", host,
+       code_name(crc), code_name(src));
+    if (!done)
+        tap_diag("client %s, server %s", anydtls_error_detail(p.c),
+                 p.s != NULL ? anydtls_error_detail(p.s) : "(none)");
+    anydtls_session_free(p.c);
+    anydtls_session_free(p.s);
+    anydtls_transport_free(p.ct);
+    anydtls_transport_free(p.st);
+    close(p.cfd);
+    close(p.sfd);
+    anydtls_config_free(ccfg);
+    anydtls_config_free(p.scfg);
+}
+
 int main(void)
 {
     static const char *hosts[] = {"127.0.0.1", "::1"};
-    tap_plan(4 * 7 + 2 * 6);
+    tap_plan(4 * 7 + 2 * 6 + 2 * 6);
     for (int i = 0; i < 2; i++) {
         char what[64];
         snprintf(what, sizeof what, "cert %s", hosts[i]);
@@ -231,5 +303,7 @@ int main(void)
     }
     for (int i = 0; i < 2; i++)
         run_icmp(hosts[i]);
+    for (int i = 0; i < 2; i++)
+        run_icmp_server(hosts[i]);
     return tap_done();
 }
