@@ -69,6 +69,9 @@ struct gtls_session {
     uint8_t *ahead; /* a datagram read ahead to answer pull_timeout_fn */
     int ahead_rc;   /* its length, or the transport's error; 0: none */
     bool drained;   /* pull_timeout_fn said "nothing" in this gnutls_handshake call */
+    /* The retransmission budget before the last read (stash_add). */
+    uint32_t budget_ms;
+    uint64_t budget_deadline;
 };
 
 #define GCFG(cfg) ((struct gtls_config *)(cfg)->native)
@@ -190,10 +193,20 @@ static void stash_clear(struct gtls_session *gs)
         stash_drop(gs, 0);
 }
 
-/* Keep a datagram that is ahead of the run; a full stash gives up its
- * oldest (the peer's retransmission brings it again). */
-static void stash_add(struct gtls_session *gs, const uint8_t *d, size_t len)
+/* Keep a datagram that is ahead of the run (the one just read); a full
+ * stash gives up its oldest (the peer's retransmission brings it again).
+ * It is no progress yet: the retransmission budget is put back as it was
+ * before the read.  GnuTLS taking the peer's next message restarts the
+ * budget instead (consumed_hook), the one that fills the gap before a
+ * stashed datagram too, whose message_seq the common rule has seen: a
+ * handshake that spent its budget waiting for a lost ServerHello, the
+ * rest of the flight stashed, then failed at its last flight's first
+ * loss. */
+static void stash_add(anydtls_session *s, const uint8_t *d, size_t len)
 {
+    struct gtls_session *gs = GSES(s);
+    s->timer_ms = gs->budget_ms;
+    s->deadline = gs->budget_deadline;
     uint8_t *copy = malloc(len);
     if (copy == NULL)
         return;
@@ -219,6 +232,17 @@ static size_t stash_take(struct gtls_session *gs, uint8_t *buf, size_t cap)
     return 0;
 }
 
+/* A datagram from the transport.  The common rule restarts the
+ * retransmission budget on a new message_seq or epoch; the budget as it
+ * was is kept for stash_add. */
+static int recv_datagram(anydtls_session *s, uint8_t *buf, size_t cap)
+{
+    struct gtls_session *gs = GSES(s);
+    gs->budget_ms = s->timer_ms;
+    gs->budget_deadline = s->deadline;
+    return anydtls_session_recv(s, buf, cap);
+}
+
 /* The next datagram of the session: the one read ahead, else the
  * transport's. */
 static int next_datagram(anydtls_session *s, uint8_t *buf, size_t cap)
@@ -226,7 +250,7 @@ static int next_datagram(anydtls_session *s, uint8_t *buf, size_t cap)
     struct gtls_session *gs = GSES(s);
     int rc = gs->ahead_rc;
     if (rc == 0)
-        return anydtls_session_recv(s, buf, cap);
+        return recv_datagram(s, buf, cap);
     gs->ahead_rc = 0;
     if (rc > 0 && (size_t)rc > cap)
         rc = (int)cap; /* the rest is lost, as a socket would */
@@ -251,20 +275,25 @@ static ssize_t pull_fn(gnutls_transport_ptr_t ptr, void *buf, size_t cap)
         keep = pending_limit(gs, buf, (size_t)rc);
         if (keep > 0)
             return (ssize_t)keep;
-        stash_add(gs, buf, (size_t)rc);
+        stash_add(s, buf, (size_t)rc);
     }
     return transport_result(s, rc);
 }
 
-/* GnuTLS took the next message of the peer off its buffer. */
+/* GnuTLS took the next message of the peer off its buffer: the run
+ * advances, and the peer's progress restarts the retransmission budget
+ * (stash_add). */
 static int consumed_hook(gnutls_session_t g, unsigned htype, unsigned when, unsigned incoming,
                          const gnutls_datum_t *msg)
 {
     (void)when;
     (void)msg;
-    struct gtls_session *gs = GSES((anydtls_session *)gnutls_session_get_ptr(g));
+    anydtls_session *s = gnutls_session_get_ptr(g);
+    struct gtls_session *gs = GSES(s);
     if (!incoming || htype == GNUTLS_HANDSHAKE_CHANGE_CIPHER_SPEC)
         return 0;
+    s->timer_ms = 0;
+    s->deadline = 0;
     gs->read_seq++;
     unsigned kept = 0;
     for (unsigned i = 0; i < gs->n_pending; i++)
@@ -302,7 +331,7 @@ static int pull_timeout_fn(gnutls_transport_ptr_t ptr, unsigned int ms)
         goto nothing;
     if (gs->ahead == NULL && (gs->ahead = malloc(ANYDTLS_MAX_DATAGRAM)) == NULL)
         return 1; /* let the read tell */
-    int rc = anydtls_session_recv(s, gs->ahead, ANYDTLS_MAX_DATAGRAM);
+    int rc = recv_datagram(s, gs->ahead, ANYDTLS_MAX_DATAGRAM);
     if (rc == ANYDTLS_E_WANT_READ)
         goto nothing;
     gs->ahead_rc = rc;
