@@ -156,23 +156,39 @@ static bool record_fits(struct run *r, unsigned read_seq, const uint8_t *p, size
  * encrypted handshake record counts as one.  Each record is tried on a copy
  * of the run, and only the records GnuTLS gets count: one whose second
  * fragment fails is withheld whole, and its first fragment must not let a
- * later forged message continue the run: the session's run becomes the one
- * of the records kept (the caller hands them over, or nothing).  The
- * common code has checked the records' form. */
-static size_t pending_limit(struct gtls_session *gs, const uint8_t *p, size_t n)
+ * later forged message continue the run.  *kept: the run of the records
+ * kept.  The common code has checked the records' form. */
+static size_t run_limit(const struct gtls_session *gs, const uint8_t *p, size_t n, struct run *kept)
 {
-    struct run kept = {.n_pending = gs->n_pending};
-    memcpy(kept.pending, gs->pending, sizeof kept.pending);
+    *kept = (struct run){.n_pending = gs->n_pending};
+    memcpy(kept->pending, gs->pending, sizeof kept->pending);
     size_t at = 0;
     for (; at + 13 <= n; at += 13 + (((size_t)p[at + 11] << 8) | p[at + 12])) {
         size_t end = 13 + (((size_t)p[at + 11] << 8) | p[at + 12]);
         if (end > n - at)
             break; /* not a whole record: never read past the datagram */
-        struct run trial = kept;
+        struct run trial = *kept;
         if (!record_fits(&trial, gs->read_seq, p + at, end))
             break;
-        kept = trial;
+        *kept = trial;
     }
+    return at;
+}
+
+/* Whether GnuTLS may take some of the datagram now; the run is left as
+ * it is. */
+static bool fits_now(const struct gtls_session *gs, const uint8_t *p, size_t n)
+{
+    struct run kept;
+    return run_limit(gs, p, n, &kept) > 0;
+}
+
+/* run_limit, the session's run becoming the one of the records kept (the
+ * caller hands them over, or nothing). */
+static size_t pending_limit(struct gtls_session *gs, const uint8_t *p, size_t n)
+{
+    struct run kept;
+    size_t at = run_limit(gs, p, n, &kept);
     if (at > 0) {
         memcpy(gs->pending, kept.pending, sizeof gs->pending);
         gs->n_pending = kept.n_pending;
@@ -230,6 +246,15 @@ static size_t stash_take(struct gtls_session *gs, uint8_t *buf, size_t cap)
         }
     }
     return 0;
+}
+
+/* Whether a stashed datagram is one the run has reached. */
+static bool stash_ready(const struct gtls_session *gs)
+{
+    for (unsigned i = 0; i < gs->n_stash; i++)
+        if (fits_now(gs, gs->stash[i].d, gs->stash[i].len))
+            return true;
+    return false;
 }
 
 /* A datagram from the transport.  The common rule restarts the
@@ -305,7 +330,12 @@ static int consumed_hook(gnutls_session_t g, unsigned htype, unsigned when, unsi
 
 /* Whether a datagram is there for GnuTLS: it retransmits a flight only
  * when this says none is.  A transport that cannot tell (callbacks) always
- * says one may be, so a datagram is read ahead to know.
+ * says one may be, so a datagram is read ahead to know.  While it
+ * handshakes, only a datagram it may take now counts: one ahead of the run
+ * goes to the stash and the next is read.  GnuTLS 3.7.9 told "data"
+ * because a datagram waited in the stash read nothing, and did not
+ * retransmit: a forged far-ahead fragment in place of the peer's lost
+ * flight stopped the handshake.
  *
  * Once it has said "nothing", it says so until gnutls_handshake returns
  * (handshake_step clears drained).  GnuTLS 3.7.9 asks twice while it waits
@@ -325,18 +355,20 @@ static int pull_timeout_fn(gnutls_transport_ptr_t ptr, unsigned int ms)
         return 1;
     if (gs->drained)
         return 0;
-    if (!gs->handshake_done && gs->n_stash > 0)
+    if (!gs->handshake_done && stash_ready(gs))
         return 1;
-    if (!anydtls_session_ready(s, ms))
-        goto nothing;
-    if (gs->ahead == NULL && (gs->ahead = malloc(ANYDTLS_MAX_DATAGRAM)) == NULL)
-        return 1; /* let the read tell */
-    int rc = recv_datagram(s, gs->ahead, ANYDTLS_MAX_DATAGRAM);
-    if (rc == ANYDTLS_E_WANT_READ)
-        goto nothing;
-    gs->ahead_rc = rc;
-    return 1;
-nothing:
+    for (; anydtls_session_ready(s, ms); ms = 0) {
+        if (gs->ahead == NULL && (gs->ahead = malloc(ANYDTLS_MAX_DATAGRAM)) == NULL)
+            return 1; /* let the read tell */
+        int rc = recv_datagram(s, gs->ahead, ANYDTLS_MAX_DATAGRAM);
+        if (rc == ANYDTLS_E_WANT_READ)
+            break;
+        if (rc < 0 || gs->handshake_done || fits_now(gs, gs->ahead, (size_t)rc)) {
+            gs->ahead_rc = rc;
+            return 1;
+        }
+        stash_add(s, gs->ahead, (size_t)rc);
+    }
     gs->drained = !gs->handshake_done;
     return 0;
 }
