@@ -69,6 +69,7 @@ struct gtls_session {
     uint8_t *ahead; /* a datagram read ahead to answer pull_timeout_fn */
     int ahead_rc;   /* its length, or the transport's error; 0: none */
     bool drained;   /* pull_timeout_fn said "nothing" in this gnutls_handshake call */
+    bool dry;       /* pull_fn found no datagram (gtls_read) */
     /* The retransmission budget before the last read (stash_add). */
     uint32_t budget_ms;
     uint64_t budget_deadline;
@@ -290,7 +291,9 @@ static ssize_t pull_fn(gnutls_transport_ptr_t ptr, void *buf, size_t cap)
     struct gtls_session *gs = GSES(s);
     if (gs->handshake_done) {
         stash_clear(gs);
-        return transport_result(s, next_datagram(s, buf, cap));
+        int rc = next_datagram(s, buf, cap);
+        gs->dry = rc == ANYDTLS_E_WANT_READ;
+        return transport_result(s, rc);
     }
     size_t keep = stash_take(gs, buf, cap);
     if (keep > 0)
@@ -302,6 +305,7 @@ static ssize_t pull_fn(gnutls_transport_ptr_t ptr, void *buf, size_t cap)
             return (ssize_t)keep;
         stash_add(s, buf, (size_t)rc);
     }
+    gs->dry = rc == ANYDTLS_E_WANT_READ;
     return transport_result(s, rc);
 }
 
@@ -811,12 +815,32 @@ static int gtls_handshake(anydtls_session *s)
     return handshake_step(s);
 }
 
+/* GnuTLS 3.7.9 reads one record per gnutls_record_recv and answers a
+ * record it drops (a stale one, a replay, a retransmitted handshake record
+ * of the peer) with GNUTLS_E_AGAIN as if nothing had come: a caller that
+ * then waits for the socket leaves the rest of the datagrams unread.  The
+ * peer's retransmitted last flight starts with its epoch-0 records, and
+ * only its Finished makes GnuTLS send our last flight again: read on while
+ * records are dropped and datagrams wait, up to READ_DROPPED_MAX records,
+ * so that the peer's first retransmission is answered at once. */
+#define READ_DROPPED_MAX 32
+
 static int gtls_read(anydtls_session *s, uint8_t *buf, size_t cap)
 {
-    ssize_t r = gnutls_record_recv(GSES(s)->g, buf, cap);
-    if (r > 0)
-        return (int)r;
-    return r == 0 ? ANYDTLS_E_CLOSED : map_result(s, (int)r);
+    struct gtls_session *gs = GSES(s);
+    int code = ANYDTLS_E_WANT_READ;
+    for (int i = 0; i < READ_DROPPED_MAX; i++) {
+        gs->dry = false;
+        ssize_t r = gnutls_record_recv(gs->g, buf, cap);
+        if (r > 0)
+            return (int)r;
+        if (r == 0)
+            return ANYDTLS_E_CLOSED;
+        code = map_result(s, (int)r);
+        if (code != ANYDTLS_E_WANT_READ || gs->dry)
+            break;
+    }
+    return code;
 }
 
 static int gtls_write(anydtls_session *s, const uint8_t *buf, size_t len)

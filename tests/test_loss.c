@@ -481,6 +481,24 @@ static void test_far_fragment_instead_of_finished(void)
     done(&l);
 }
 
+/* An established GnuTLS 3.7.9 server reading application data dropped
+ * one record per read: a client's retransmitted flight (its epoch-0
+ * records first) was never read as far as the Finished that makes
+ * GnuTLS send its own flight again, until the next retransmission. */
+static void test_established_answers_retransmission(void)
+{
+    struct last_flight lf;
+    struct link l = lose_last_flight_run(&lf, false);
+    double took = now_ms() - lf.client_sent;
+    ok(l.crc == ANYDTLS_OK && l.src == ANYDTLS_OK && lf.state == 2,
+       "the server's last flight lost: handshake completes");
+    if (!ok(lf.client_again == 1 && took < 250 + 500,
+            "the established server answers the client's first retransmission: one, "
+            "done %.0f ms after the client's flight", took))
+        tap_diag("client retransmissions: %d", lf.client_again);
+    done(&l);
+}
+
 /* ---- the ServerHello lost, the rest of its flight arriving ---- */
 
 struct lone_loss {
@@ -708,7 +726,7 @@ static void test_seeded(void)
  * memory transports, a callbacks transport, or real UDP sockets, the link
  * losing and reordering them the same way over each (issue 12, item 15:
  * GnuTLS never retransmitted through callbacks). */
-#define SUITE_TESTS (4 + 4 + 3 + 5 + 1 + 4 + 1 + 6 + 4 + 4 + 2 + 2 + 1)
+#define SUITE_TESTS (4 + 4 + 3 + 5 + 1 + 4 + 1 + 6 + 4 + 4 + 2 + 4 + 1)
 
 static void run_suite(enum link_kind kind)
 {
@@ -745,6 +763,7 @@ static void run_suite(enum link_kind kind)
     test_data_before_finished();
     test_late_finished();
     test_far_fragment_instead_of_finished();
+    test_established_answers_retransmission();
     test_hello_lost_rest_ahead();
     test_seeded();
     anydtls_config_free(resumption.c);
