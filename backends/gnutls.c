@@ -64,6 +64,7 @@ struct gtls_session {
     unsigned read_seq;  /* the peer's message_seq GnuTLS consumes next */
     unsigned n_pending; /* plaintext message_seqs handed over, >= read_seq */
     uint16_t pending[PENDING_MAX];
+    bool ccs; /* the peer's ChangeCipherSpec was handed over */
     struct stashed stash[STASH_MAX]; /* datagrams ahead of the run, oldest first */
     unsigned n_stash;
     uint8_t *ahead; /* a datagram read ahead to answer pull_timeout_fn */
@@ -119,6 +120,7 @@ static bool seq_in(const uint16_t *set, unsigned n, unsigned seq)
 struct run {
     uint16_t pending[PENDING_MAX], older[PENDING_MAX];
     unsigned n_pending, n_older, n_sealed;
+    bool ccs; /* the peer's ChangeCipherSpec was handed over */
 };
 
 /* One record of a datagram, added to the run; false when it would not
@@ -126,10 +128,12 @@ struct run {
  * hold.  Then the run is left half-updated: callers work on a copy. */
 static bool record_fits(struct run *r, unsigned read_seq, const uint8_t *p, size_t end)
 {
+    if (p[0] == 20)
+        r->ccs = true;
     if (p[0] != 22)
         return true;
     if (p[3] != 0 || p[4] != 0) {
-        if (r->n_pending + r->n_older + r->n_sealed >= PENDING_MAX)
+        if (!r->ccs || r->n_pending + r->n_older + r->n_sealed >= PENDING_MAX)
             return false;
         r->n_sealed++;
         return true;
@@ -154,14 +158,19 @@ static bool record_fits(struct run *r, unsigned read_seq, const uint8_t *p, size
  * before one that does not continue the run from read_seq or would give it
  * a seventh message to hold.  Every message_seq it has not got buffered
  * counts, older ones too (it drops those only after the datagram), and an
- * encrypted handshake record counts as one.  Each record is tried on a copy
+ * encrypted handshake record counts as one.  An encrypted handshake record
+ * waits for the peer's ChangeCipherSpec: GnuTLS 3.7.9 reads only its
+ * current epoch and drops a Finished that comes first (the peer sends the
+ * two in datagrams of their own, and either may be lost or overtaken), so
+ * a datagram starting with one goes to the stash until the
+ * ChangeCipherSpec has been handed over.  Each record is tried on a copy
  * of the run, and only the records GnuTLS gets count: one whose second
  * fragment fails is withheld whole, and its first fragment must not let a
  * later forged message continue the run.  *kept: the run of the records
  * kept.  The common code has checked the records' form. */
 static size_t run_limit(const struct gtls_session *gs, const uint8_t *p, size_t n, struct run *kept)
 {
-    *kept = (struct run){.n_pending = gs->n_pending};
+    *kept = (struct run){.n_pending = gs->n_pending, .ccs = gs->ccs};
     memcpy(kept->pending, gs->pending, sizeof kept->pending);
     size_t at = 0;
     for (; at + 13 <= n; at += 13 + (((size_t)p[at + 11] << 8) | p[at + 12])) {
@@ -193,6 +202,7 @@ static size_t pending_limit(struct gtls_session *gs, const uint8_t *p, size_t n)
     if (at > 0) {
         memcpy(gs->pending, kept.pending, sizeof gs->pending);
         gs->n_pending = kept.n_pending;
+        gs->ccs = kept.ccs;
     }
     return at;
 }

@@ -284,10 +284,17 @@ static void test_swap(void)
     struct link l = make_link();
     l.filter = swap_ccs_finished;
     l.filter_user = &sw;
-    if (!ok(link_handshake(&l), "ChangeCipherSpec and Finished swapped both ways: handshake completes"))
+    double start = now_ms();
+    bool okay = link_handshake(&l);
+    double took = now_ms() - start;
+    if (!ok(okay, "ChangeCipherSpec and Finished swapped both ways: handshake completes"))
         tap_diag("client %s (%s), server %s (%s)", code_name(l.crc), anydtls_error_detail(l.c),
                  code_name(l.src), anydtls_error_detail(l.s));
     is(sw.swapped, 2, "both flights carried a ChangeCipherSpec to swap");
+    /* GnuTLS 3.7.9 drops a Finished that comes before its ChangeCipherSpec
+     * (it reads only the current epoch): its handshake needed several
+     * retransmissions (1.5 s).  OpenSSL and wolfSSL retransmit once. */
+    ok(okay && took < 250 + 250, "and it takes at most one retransmission: %.0f ms", took);
     ok(link_transfer(&l, true, "after the swap"), "data flows");
     done(&l);
 }
@@ -726,7 +733,7 @@ static void test_seeded(void)
  * memory transports, a callbacks transport, or real UDP sockets, the link
  * losing and reordering them the same way over each (issue 12, item 15:
  * GnuTLS never retransmitted through callbacks). */
-#define SUITE_TESTS (4 + 4 + 3 + 5 + 1 + 4 + 1 + 6 + 4 + 4 + 2 + 4 + 1)
+#define SUITE_TESTS (4 + 4 + 3 + 5 + 1 + 4 + 1 + 6 + 4 + 4 + 2 + 4 + 1 + 1)
 
 static void run_suite(enum link_kind kind)
 {
