@@ -64,11 +64,16 @@ struct gtls_session {
     unsigned read_seq;  /* the peer's message_seq GnuTLS consumes next */
     unsigned n_pending; /* plaintext message_seqs handed over, >= read_seq */
     uint16_t pending[PENDING_MAX];
+    bool ccs; /* the peer's ChangeCipherSpec was handed over */
     struct stashed stash[STASH_MAX]; /* datagrams ahead of the run, oldest first */
     unsigned n_stash;
     uint8_t *ahead; /* a datagram read ahead to answer pull_timeout_fn */
     int ahead_rc;   /* its length, or the transport's error; 0: none */
     bool drained;   /* pull_timeout_fn said "nothing" in this gnutls_handshake call */
+    bool dry;       /* pull_fn found no datagram (gtls_read) */
+    /* The retransmission budget before the last read (stash_add). */
+    uint32_t budget_ms;
+    uint64_t budget_deadline;
 };
 
 #define GCFG(cfg) ((struct gtls_config *)(cfg)->native)
@@ -115,6 +120,7 @@ static bool seq_in(const uint16_t *set, unsigned n, unsigned seq)
 struct run {
     uint16_t pending[PENDING_MAX], older[PENDING_MAX];
     unsigned n_pending, n_older, n_sealed;
+    bool ccs; /* the peer's ChangeCipherSpec was handed over */
 };
 
 /* One record of a datagram, added to the run; false when it would not
@@ -122,10 +128,12 @@ struct run {
  * hold.  Then the run is left half-updated: callers work on a copy. */
 static bool record_fits(struct run *r, unsigned read_seq, const uint8_t *p, size_t end)
 {
+    if (p[0] == 20)
+        r->ccs = true;
     if (p[0] != 22)
         return true;
     if (p[3] != 0 || p[4] != 0) {
-        if (r->n_pending + r->n_older + r->n_sealed >= PENDING_MAX)
+        if (!r->ccs || r->n_pending + r->n_older + r->n_sealed >= PENDING_MAX)
             return false;
         r->n_sealed++;
         return true;
@@ -150,29 +158,51 @@ static bool record_fits(struct run *r, unsigned read_seq, const uint8_t *p, size
  * before one that does not continue the run from read_seq or would give it
  * a seventh message to hold.  Every message_seq it has not got buffered
  * counts, older ones too (it drops those only after the datagram), and an
- * encrypted handshake record counts as one.  Each record is tried on a copy
+ * encrypted handshake record counts as one.  An encrypted handshake record
+ * waits for the peer's ChangeCipherSpec: GnuTLS 3.7.9 reads only its
+ * current epoch and drops a Finished that comes first (the peer sends the
+ * two in datagrams of their own, and either may be lost or overtaken), so
+ * a datagram starting with one goes to the stash until the
+ * ChangeCipherSpec has been handed over.  Each record is tried on a copy
  * of the run, and only the records GnuTLS gets count: one whose second
  * fragment fails is withheld whole, and its first fragment must not let a
- * later forged message continue the run: the session's run becomes the one
- * of the records kept (the caller hands them over, or nothing).  The
- * common code has checked the records' form. */
-static size_t pending_limit(struct gtls_session *gs, const uint8_t *p, size_t n)
+ * later forged message continue the run.  *kept: the run of the records
+ * kept.  The common code has checked the records' form. */
+static size_t run_limit(const struct gtls_session *gs, const uint8_t *p, size_t n, struct run *kept)
 {
-    struct run kept = {.n_pending = gs->n_pending};
-    memcpy(kept.pending, gs->pending, sizeof kept.pending);
+    *kept = (struct run){.n_pending = gs->n_pending, .ccs = gs->ccs};
+    memcpy(kept->pending, gs->pending, sizeof kept->pending);
     size_t at = 0;
     for (; at + 13 <= n; at += 13 + (((size_t)p[at + 11] << 8) | p[at + 12])) {
         size_t end = 13 + (((size_t)p[at + 11] << 8) | p[at + 12]);
         if (end > n - at)
             break; /* not a whole record: never read past the datagram */
-        struct run trial = kept;
+        struct run trial = *kept;
         if (!record_fits(&trial, gs->read_seq, p + at, end))
             break;
-        kept = trial;
+        *kept = trial;
     }
+    return at;
+}
+
+/* Whether GnuTLS may take some of the datagram now; the run is left as
+ * it is. */
+static bool fits_now(const struct gtls_session *gs, const uint8_t *p, size_t n)
+{
+    struct run kept;
+    return run_limit(gs, p, n, &kept) > 0;
+}
+
+/* run_limit, the session's run becoming the one of the records kept (the
+ * caller hands them over, or nothing). */
+static size_t pending_limit(struct gtls_session *gs, const uint8_t *p, size_t n)
+{
+    struct run kept;
+    size_t at = run_limit(gs, p, n, &kept);
     if (at > 0) {
         memcpy(gs->pending, kept.pending, sizeof gs->pending);
         gs->n_pending = kept.n_pending;
+        gs->ccs = kept.ccs;
     }
     return at;
 }
@@ -190,10 +220,20 @@ static void stash_clear(struct gtls_session *gs)
         stash_drop(gs, 0);
 }
 
-/* Keep a datagram that is ahead of the run; a full stash gives up its
- * oldest (the peer's retransmission brings it again). */
-static void stash_add(struct gtls_session *gs, const uint8_t *d, size_t len)
+/* Keep a datagram that is ahead of the run (the one just read); a full
+ * stash gives up its oldest (the peer's retransmission brings it again).
+ * It is no progress yet: the retransmission budget is put back as it was
+ * before the read.  GnuTLS taking the peer's next message restarts the
+ * budget instead (consumed_hook), the one that fills the gap before a
+ * stashed datagram too, whose message_seq the common rule has seen: a
+ * handshake that spent its budget waiting for a lost ServerHello, the
+ * rest of the flight stashed, then failed at its last flight's first
+ * loss. */
+static void stash_add(anydtls_session *s, const uint8_t *d, size_t len)
 {
+    struct gtls_session *gs = GSES(s);
+    s->timer_ms = gs->budget_ms;
+    s->deadline = gs->budget_deadline;
     uint8_t *copy = malloc(len);
     if (copy == NULL)
         return;
@@ -219,6 +259,26 @@ static size_t stash_take(struct gtls_session *gs, uint8_t *buf, size_t cap)
     return 0;
 }
 
+/* Whether a stashed datagram is one the run has reached. */
+static bool stash_ready(const struct gtls_session *gs)
+{
+    for (unsigned i = 0; i < gs->n_stash; i++)
+        if (fits_now(gs, gs->stash[i].d, gs->stash[i].len))
+            return true;
+    return false;
+}
+
+/* A datagram from the transport.  The common rule restarts the
+ * retransmission budget on a new message_seq or epoch; the budget as it
+ * was is kept for stash_add. */
+static int recv_datagram(anydtls_session *s, uint8_t *buf, size_t cap)
+{
+    struct gtls_session *gs = GSES(s);
+    gs->budget_ms = s->timer_ms;
+    gs->budget_deadline = s->deadline;
+    return anydtls_session_recv(s, buf, cap);
+}
+
 /* The next datagram of the session: the one read ahead, else the
  * transport's. */
 static int next_datagram(anydtls_session *s, uint8_t *buf, size_t cap)
@@ -226,7 +286,7 @@ static int next_datagram(anydtls_session *s, uint8_t *buf, size_t cap)
     struct gtls_session *gs = GSES(s);
     int rc = gs->ahead_rc;
     if (rc == 0)
-        return anydtls_session_recv(s, buf, cap);
+        return recv_datagram(s, buf, cap);
     gs->ahead_rc = 0;
     if (rc > 0 && (size_t)rc > cap)
         rc = (int)cap; /* the rest is lost, as a socket would */
@@ -241,7 +301,9 @@ static ssize_t pull_fn(gnutls_transport_ptr_t ptr, void *buf, size_t cap)
     struct gtls_session *gs = GSES(s);
     if (gs->handshake_done) {
         stash_clear(gs);
-        return transport_result(s, next_datagram(s, buf, cap));
+        int rc = next_datagram(s, buf, cap);
+        gs->dry = rc == ANYDTLS_E_WANT_READ;
+        return transport_result(s, rc);
     }
     size_t keep = stash_take(gs, buf, cap);
     if (keep > 0)
@@ -251,20 +313,26 @@ static ssize_t pull_fn(gnutls_transport_ptr_t ptr, void *buf, size_t cap)
         keep = pending_limit(gs, buf, (size_t)rc);
         if (keep > 0)
             return (ssize_t)keep;
-        stash_add(gs, buf, (size_t)rc);
+        stash_add(s, buf, (size_t)rc);
     }
+    gs->dry = rc == ANYDTLS_E_WANT_READ;
     return transport_result(s, rc);
 }
 
-/* GnuTLS took the next message of the peer off its buffer. */
+/* GnuTLS took the next message of the peer off its buffer: the run
+ * advances, and the peer's progress restarts the retransmission budget
+ * (stash_add). */
 static int consumed_hook(gnutls_session_t g, unsigned htype, unsigned when, unsigned incoming,
                          const gnutls_datum_t *msg)
 {
     (void)when;
     (void)msg;
-    struct gtls_session *gs = GSES((anydtls_session *)gnutls_session_get_ptr(g));
+    anydtls_session *s = gnutls_session_get_ptr(g);
+    struct gtls_session *gs = GSES(s);
     if (!incoming || htype == GNUTLS_HANDSHAKE_CHANGE_CIPHER_SPEC)
         return 0;
+    s->timer_ms = 0;
+    s->deadline = 0;
     gs->read_seq++;
     unsigned kept = 0;
     for (unsigned i = 0; i < gs->n_pending; i++)
@@ -276,7 +344,12 @@ static int consumed_hook(gnutls_session_t g, unsigned htype, unsigned when, unsi
 
 /* Whether a datagram is there for GnuTLS: it retransmits a flight only
  * when this says none is.  A transport that cannot tell (callbacks) always
- * says one may be, so a datagram is read ahead to know.
+ * says one may be, so a datagram is read ahead to know.  While it
+ * handshakes, only a datagram it may take now counts: one ahead of the run
+ * goes to the stash and the next is read.  GnuTLS 3.7.9 told "data"
+ * because a datagram waited in the stash read nothing, and did not
+ * retransmit: a forged far-ahead fragment in place of the peer's lost
+ * flight stopped the handshake.
  *
  * Once it has said "nothing", it says so until gnutls_handshake returns
  * (handshake_step clears drained).  GnuTLS 3.7.9 asks twice while it waits
@@ -296,18 +369,20 @@ static int pull_timeout_fn(gnutls_transport_ptr_t ptr, unsigned int ms)
         return 1;
     if (gs->drained)
         return 0;
-    if (!gs->handshake_done && gs->n_stash > 0)
+    if (!gs->handshake_done && stash_ready(gs))
         return 1;
-    if (!anydtls_session_ready(s, ms))
-        goto nothing;
-    if (gs->ahead == NULL && (gs->ahead = malloc(ANYDTLS_MAX_DATAGRAM)) == NULL)
-        return 1; /* let the read tell */
-    int rc = anydtls_session_recv(s, gs->ahead, ANYDTLS_MAX_DATAGRAM);
-    if (rc == ANYDTLS_E_WANT_READ)
-        goto nothing;
-    gs->ahead_rc = rc;
-    return 1;
-nothing:
+    for (; anydtls_session_ready(s, ms); ms = 0) {
+        if (gs->ahead == NULL && (gs->ahead = malloc(ANYDTLS_MAX_DATAGRAM)) == NULL)
+            return 1; /* let the read tell */
+        int rc = recv_datagram(s, gs->ahead, ANYDTLS_MAX_DATAGRAM);
+        if (rc == ANYDTLS_E_WANT_READ)
+            break;
+        if (rc < 0 || gs->handshake_done || fits_now(gs, gs->ahead, (size_t)rc)) {
+            gs->ahead_rc = rc;
+            return 1;
+        }
+        stash_add(s, gs->ahead, (size_t)rc);
+    }
     gs->drained = !gs->handshake_done;
     return 0;
 }
@@ -761,12 +836,32 @@ static int gtls_handshake(anydtls_session *s)
     return handshake_step(s);
 }
 
+/* GnuTLS 3.7.9 reads one record per gnutls_record_recv and answers a
+ * record it drops (a stale one, a replay, a retransmitted handshake record
+ * of the peer) with GNUTLS_E_AGAIN as if nothing had come: a caller that
+ * then waits for the socket leaves the rest of the datagrams unread.  The
+ * peer's retransmitted last flight starts with its epoch-0 records, and
+ * only its Finished makes GnuTLS send our last flight again: read on while
+ * records are dropped and datagrams wait, up to READ_DROPPED_MAX records,
+ * so that the peer's first retransmission is answered at once. */
+#define READ_DROPPED_MAX 32
+
 static int gtls_read(anydtls_session *s, uint8_t *buf, size_t cap)
 {
-    ssize_t r = gnutls_record_recv(GSES(s)->g, buf, cap);
-    if (r > 0)
-        return (int)r;
-    return r == 0 ? ANYDTLS_E_CLOSED : map_result(s, (int)r);
+    struct gtls_session *gs = GSES(s);
+    int code = ANYDTLS_E_WANT_READ;
+    for (int i = 0; i < READ_DROPPED_MAX; i++) {
+        gs->dry = false;
+        ssize_t r = gnutls_record_recv(gs->g, buf, cap);
+        if (r > 0)
+            return (int)r;
+        if (r == 0)
+            return ANYDTLS_E_CLOSED;
+        code = map_result(s, (int)r);
+        if (code != ANYDTLS_E_WANT_READ || gs->dry)
+            break;
+    }
+    return code;
 }
 
 static int gtls_write(anydtls_session *s, const uint8_t *buf, size_t len)

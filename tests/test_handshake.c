@@ -244,7 +244,8 @@ static void test_after_close(void)
  * forged fragment with a rising message_seq every 0.7 timeouts kept a
  * GnuTLS or wolfSSL server's handshake open for ever, and OpenSSL's for
  * 4.5 budgets.  The front ends a handshake at its limit, twice the budget
- * and at least ANYDTLS_HANDSHAKE_LIMIT_FLOOR_MS (10 s), on every flavour. */
+ * and at least ANYDTLS_HANDSHAKE_LIMIT_FLOOR_MS (10 s), on every flavour
+ * (sooner where a driver does not take the fragments for progress). */
 #define LIMIT_FLOOR_MS 10000 /* ANYDTLS_HANDSHAKE_LIMIT_FLOOR_MS (common/internal.h) */
 
 static bool pending(int rc)
@@ -278,17 +279,23 @@ static void test_feigned_progress(void)
         push_feigned(&l, k);
         rc = anydtls_handshake(l.s);
         uint32_t ms;
-        if (pending(rc) && anydtls_get_timeout(l.s, &ms) == 1 && ms == 0)
-            rc = anydtls_handle_timeout(l.s);
+        if (pending(rc) && anydtls_get_timeout(l.s, &ms) == 1 && ms == 0) {
+            int t = anydtls_handle_timeout(l.s); /* 0: still handshaking */
+            if (t < 0)
+                rc = t;
+        }
         while (anydtls_memory_pop(l.st, scratch, sizeof scratch) >= 0)
             ;
     }
     uint64_t took = vclock_elapsed_ms() - start;
     is(rc, ANYDTLS_E_TIMEOUT, "a forged fragment with a rising message_seq every 70 ms: the "
                               "server's handshake times out (%s)", anydtls_error_detail(l.s));
-    ok(took > 1400 && took <= LIMIT_FLOOR_MS + 100,
-       "after %.1f s: past twice its 0.7 s budget, the feigned progress counted, and no later "
-       "than the handshake limit (%.1f s)",
+    /* OpenSSL and wolfSSL count the fragments as progress (the common
+     * rule): the limit ends the handshake.  The GnuTLS driver stashes them
+     * ahead of the run, which is no progress: the budget ends it. */
+    ok(took >= 700 && took <= LIMIT_FLOOR_MS + 100,
+       "after %.1f s: not before its 0.7 s budget is spent, and no later than the handshake "
+       "limit (%.1f s)",
        (double)took / 1000, LIMIT_FLOOR_MS / 1000.0);
     link_free(&l);
     anydtls_config_free(l.ccfg);
