@@ -1223,7 +1223,7 @@ static void test_foreign_cookies(void)
 /* ------------------------------------------------------------------ */
 
 #define BIG_TESTS 3
-#define REFLECT_TESTS 5
+#define REFLECT_TESTS 9
 #define BARE_TESTS 2
 
 static bool plain_handshake(const uint8_t *r)
@@ -1448,6 +1448,88 @@ static void test_reflection(void)
     link_free(&l);
 }
 
+struct retransmit_capture {
+    bool dropped_server;
+    uint64_t lost_at, kept_at; /* when the client's lost / kept retransmission went */
+    int n;
+    uint8_t d[4][ANYDTLS_MTU_MAX];
+    size_t len[4];
+};
+
+/* The client's datagrams after the server's flight was lost: those of its
+ * first retransmission (all sent at one virtual instant) dropped, those of
+ * the second kept and dropped too (never seen by the server: OpenSSL's
+ * replay window would refuse them), the third delivered. */
+static enum fate keep_client_retransmission(void *user, int dir, int n, uint8_t *d, size_t len)
+{
+    (void)n;
+    struct retransmit_capture *w = user;
+    uint64_t now = vclock_elapsed_ms();
+    if (dir == 1 && has_ccs(d, len) && !w->dropped_server) {
+        w->dropped_server = true;
+        return DROP;
+    }
+    if (dir != 0 || !w->dropped_server)
+        return DELIVER;
+    if (w->lost_at == 0 || w->lost_at == now) {
+        w->lost_at = now;
+        return DROP;
+    }
+    if (w->kept_at == 0)
+        w->kept_at = now;
+    if (w->kept_at == now && w->n < 4 && len <= sizeof w->d[0]) {
+        memcpy(w->d[w->n], d, len);
+        w->len[w->n++] = len;
+    }
+    return w->kept_at == now ? DROP : DELIVER;
+}
+
+/* Answers (pushes that drew datagrams back) to the kept retransmission
+ * pushed `times` times. */
+static int answers_to(struct link *l, const struct retransmit_capture *w, int times)
+{
+    int answered = 0;
+    for (int i = 0; i < times; i++) {
+        size_t bytes = 0;
+        for (int j = 0; j < w->n; j++)
+            bytes += answer_bytes(l->s, l->st, w->d[j], w->len[j]);
+        answered += bytes > 0;
+    }
+    return answered;
+}
+
+/* The peer's genuine retransmission of its last flight, replayed 5 times
+ * within one retransmission interval, draws our last flight once, never
+ * more (wolfSSL's driver answers by its own rule, section 9.3 item 3; the
+ * libraries by theirs); an interval later it draws at most one more. */
+static void test_resend_rate(void)
+{
+    struct link l;
+    struct retransmit_capture w;
+    memset(&w, 0, sizeof w);
+    link_init(&l, ccfg, scfg, true);
+    l.filter = keep_client_retransmission;
+    l.filter_user = &w;
+    bool up = link_handshake(&l);
+    link_pump(&l);
+    ok(up && w.n > 0, "resend rate: the client's second retransmission of its last flight "
+                      "kept (%d datagrams)", w.n);
+    l.filter = NULL;
+    vclock_advance_ms(1001);
+    int first = w.n > 0 ? answers_to(&l, &w, 5) : -1;
+    vclock_advance_ms(1001);
+    int second = w.n > 0 ? answers_to(&l, &w, 5) : -1;
+    char what[64];
+    snprintf(what, sizeof what, "%d, then %d answers", first, second);
+    table("genuine last-flight retransmission x5 per interval", "after", "server", what);
+    is(first, 1, "resend rate: 5 replays in one interval draw the last flight exactly once");
+    ok(second == 0 || second == 1, "resend rate: 5 more an interval later draw at most one (%d)",
+       second);
+    ok(link_transfer(&l, true, "still there") && link_transfer(&l, false, "and back"),
+       "resend rate: the session carries data afterwards");
+    link_free(&l);
+}
+
 /* The captured ClientHello (hello) with cookie: its extensions block cut
  * off, the lengths fixed.  Returns the new length. */
 static size_t without_extensions(uint8_t *d, size_t len)
@@ -1574,6 +1656,7 @@ int main(void)
     if (issue12) {
         test_big_datagrams();
         test_reflection();
+        test_resend_rate();
         if (hello_len == 0)
             capture_hello();
         test_bare_hellos();
