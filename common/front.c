@@ -170,6 +170,22 @@ static int fail_halted(anydtls_session *s)
                                 "handshake limit reached (twice the retransmission budget)");
 }
 
+/* A close_notify before the handshake completed (a plaintext one can be
+ * forged by anyone on the path) is a failed handshake, never a clean
+ * close: there was no session to close.  OpenSSL and wolfSSL report
+ * CLOSED here, GnuTLS a handshake failure; every flavour now says
+ * HANDSHAKE, and the detail says why. */
+static int fail_closed_early(anydtls_session *s)
+{
+    static const char why[] = "peer sent close_notify before the handshake completed";
+    if (s->failed) {
+        s->fail_code = ANYDTLS_E_HANDSHAKE;
+        anydtls_set_detail(s->detail, sizeof s->detail, why);
+        return ANYDTLS_E_HANDSHAKE;
+    }
+    return anydtls_session_fail(s, ANYDTLS_E_HANDSHAKE, 0, why);
+}
+
 int anydtls_handshake(anydtls_session *s)
 {
     if (s == NULL)
@@ -195,6 +211,8 @@ int anydtls_handshake(anydtls_session *s)
     } else if ((rc == ANYDTLS_E_WANT_READ || rc == ANYDTLS_E_WANT_WRITE) &&
                anydtls_handshake_halted(s)) {
         rc = fail_halted(s); /* reached while the driver read */
+    } else if (rc == ANYDTLS_E_CLOSED) {
+        rc = fail_closed_early(s);
     }
     return rc;
 }
