@@ -88,7 +88,9 @@ int anydtls_addr_format(const anydtls_addr *a, char *buf, size_t cap)
         return ANYDTLS_E_INVALID_ARG;
     int n = snprintf(buf, cap, a->family == AF_INET6 ? "[%s]:%u" : "%s:%u", host,
                      (unsigned)a->port);
-    if (n < 0 || (size_t)n >= cap)
+    if (n < 0 || (size_t)n >= cap) {
+        buf[0] = '\0'; /* never a truncated address that looks whole */
         return ANYDTLS_E_MSG_TOO_BIG;
+    }
     return n;
 }

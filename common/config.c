@@ -262,11 +262,11 @@ int anydtls_config_set_cookie_lifetime(anydtls_config *cfg, unsigned seconds)
 
 int anydtls_config_set_resumption(anydtls_config *cfg, int enable)
 {
-    if (!settable(cfg))
+    if (!settable(cfg) || (enable != 0 && enable != 1))
         return ANYDTLS_E_INVALID_ARG;
     int rc = need_cap(ANYDTLS_CAP_RESUMPTION);
     if (rc == ANYDTLS_OK)
-        cfg->resumption = enable != 0;
+        cfg->resumption = enable == 1;
     return rc;
 }
 

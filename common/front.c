@@ -330,11 +330,27 @@ int anydtls_set_mtu(anydtls_session *s, unsigned mtu)
     return rc;
 }
 
+/* The PRF labels TLS 1.2 itself uses (RFC 5705 4, RFC 7627 4): an exporter
+ * with one of them would hand out the handshake's own secrets' relatives.
+ * GnuTLS 3.7 computes them; OpenSSL and wolfSSL refuse them in their own
+ * way.  Refused here, the same on every flavour. */
+static bool reserved_label(const char *label)
+{
+    static const char *const reserved[] = {"client finished", "server finished",
+                                           "master secret", "key expansion",
+                                           "extended master secret"};
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+        if (strcmp(label, reserved[i]) == 0)
+            return true;
+    return false;
+}
+
 int anydtls_export_keying_material(anydtls_session *s, uint8_t *out, size_t out_len,
                                    const char *label, const uint8_t *context, size_t context_len)
 {
     if (s == NULL || out == NULL || out_len == 0 || out_len > 1024 || label == NULL ||
-        !*label || (context == NULL && context_len != 0) || context_len > 0xFFFF)
+        !*label || reserved_label(label) || (context == NULL && context_len != 0) ||
+        context_len > 0xFFFF)
         return ANYDTLS_E_INVALID_ARG;
     if (!(DRV.caps & ANYDTLS_CAP_EXPORTER))
         return ANYDTLS_E_UNSUPPORTED;

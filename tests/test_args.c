@@ -213,6 +213,8 @@ static void test_setters_and_established(void)
     is(anydtls_config_set_ca_file(c, ""), BAD, "set_ca_file: empty path");
     is(anydtls_config_set_ca_mem(c, NULL, 10), BAD, "set_ca_mem: NULL pem");
     is(anydtls_config_set_ca_mem(c, pem, 0), BAD, "set_ca_mem: len 0");
+    is(anydtls_config_set_resumption(c, 2), BAD, "set_resumption: 2 (only 0 or 1)");
+    is(anydtls_config_set_resumption(c, -1), BAD, "set_resumption: -1 (only 0 or 1)");
     is(anydtls_config_set_verify(c, (anydtls_verify)2), BAD, "set_verify: mode 2");
     is(anydtls_config_set_verify(c, (anydtls_verify)-1), BAD, "set_verify: mode -1");
     is(anydtls_config_set_peer_name(c, NULL), BAD, "set_peer_name: NULL name");
@@ -271,6 +273,11 @@ static void test_setters_and_established(void)
     is(anydtls_export_keying_material(l.c, buf, 16, NULL, NULL, 0), BAD, "export: NULL label");
     is(anydtls_export_keying_material(l.c, buf, 16, "EXPERIMENTAL test", NULL, sizeof ctx), BAD,
        "export: NULL context with context_len 5");
+    static const char *const reserved[] = {"client finished", "server finished", "master secret",
+                                           "key expansion", "extended master secret"};
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+        is(anydtls_export_keying_material(l.c, buf, 16, reserved[i], NULL, 0), BAD,
+           "export: reserved label \"%s\" (RFC 5705 4)", reserved[i]);
     ok(all_bytes(buf, 0xA5, sizeof buf), "refused reads and exports left the buffer untouched");
     is(anydtls_export_keying_material(l.c, buf, 16, "EXPERIMENTAL test", NULL, 0),
        (anydtls_backend_caps() & ANYDTLS_CAP_EXPORTER) ? ANYDTLS_OK : ANYDTLS_E_UNSUPPORTED,
@@ -667,6 +674,8 @@ static void test_addr(void)
     is(anydtls_addr_format(&a, buf, 0), BAD, "addr_format: cap 0");
     is(anydtls_addr_format(&zero, buf, sizeof buf), BAD, "addr_format: family 0");
     ok(all_bytes(buf, 'Z', sizeof buf), "addr_format: refused calls leave buf untouched");
+    is(anydtls_addr_format(&a, buf, 6), ANYDTLS_E_MSG_TOO_BIG, "addr_format: cap 6 for \"[::1]:4433\"");
+    ok(buf[0] == '\0', "addr_format: a short buffer gets the empty string, not a cut address");
 }
 
 static void test_transports(anydtls_config *scfg)
@@ -834,7 +843,7 @@ static void test_failed_session(void)
 int main(int argc, char **argv)
 {
     (void)argc;
-    tap_plan(274 + 2 + 4 + 10 + 16);
+    tap_plan(274 + 2 + 4 + 10 + 16 + 9);
     test_identity(argv[0]);
     test_config_new();
     test_null_config();

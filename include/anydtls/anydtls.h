@@ -239,7 +239,8 @@ ANYDTLS_API int anydtls_config_set_cookie_lifetime(anydtls_config *cfg, unsigned
 /* Session resumption (ANYDTLS_CAP_RESUMPTION), off by default; both sides
  * opt in.  A server then issues session tickets (RFC 5077) sealed under a
  * random key of this configuration, keeping no state per client; a client
- * asks for one.  0, or ANYDTLS_E_UNSUPPORTED. */
+ * asks for one.  enable is 0 or 1 (else ANYDTLS_E_INVALID_ARG).  0, or
+ * ANYDTLS_E_UNSUPPORTED. */
 ANYDTLS_API int anydtls_config_set_resumption(anydtls_config *cfg, int enable);
 /* Create the backend context now: load and check credentials, generate the
  * cookie key.  On failure the message is in anydtls_config_error(). */
@@ -344,7 +345,9 @@ ANYDTLS_API int anydtls_set_mtu(anydtls_session *s, unsigned mtu);
 /* Largest application payload one anydtls_write can carry (> 0), after the
  * handshake. */
 ANYDTLS_API int anydtls_max_payload(anydtls_session *s);
-/* RFC 5705 keying-material exporter; context may be NULL (no context). */
+/* RFC 5705 keying-material exporter; context may be NULL (no context).  The
+ * labels TLS uses itself ("client finished", "master secret", ...) are
+ * ANYDTLS_E_INVALID_ARG. */
 ANYDTLS_API int anydtls_export_keying_material(anydtls_session *s, uint8_t *out, size_t out_len,
                                                const char *label, const uint8_t *context,
                                                size_t context_len);
