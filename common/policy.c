@@ -322,6 +322,10 @@ const char *anydtls_hello_rule(const anydtls_config *cfg, const uint8_t *dgram, 
     *barred = 0;
     if (anydtls_wire_hello(dgram, len, &h) != 0)
         return "not a ClientHello";
+    /* RFC 6347 4.2.2: the ClientHello answering our HelloVerifyRequest
+     * (message 0) is message 1.  OpenSSL 3.0 and 3.5 take no other. */
+    if (h.message_seq != 1)
+        return "verified ClientHello that is not message 1";
     const char *why = extensions_refusal(&h);
     if (why == NULL)
         why = fields_refusal(&h);

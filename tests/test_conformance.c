@@ -294,8 +294,13 @@ static const uint8_t cert_only_tail[] = {
     0, 13, 0, 6, 0, 4, 4, 3, 4, 1,      /* signature_algorithms: ECDSA, RSA with SHA-256 */
 };
 
+/* The message_seq of a ClientHello with a cookie: 1, as RFC 6347 4.2.2
+ * has it, unless test_hello_message_seq says otherwise. */
+static unsigned cookie_msg_seq = 1;
+
 /* A ClientHello of the given version (record and client_version) with the
- * cookie of a HelloVerifyRequest as message 1, else as message 0. */
+ * cookie of a HelloVerifyRequest as message cookie_msg_seq, else as
+ * message 0. */
 static size_t make_hello(uint8_t *d, uint16_t version, struct offer o, const uint8_t *cookie,
                          size_t cookie_len)
 {
@@ -309,7 +314,7 @@ static size_t make_hello(uint8_t *d, uint16_t version, struct offer o, const uin
     h[0] = 1; /* client_hello */
     h[2] = h[10] = (uint8_t)(body >> 8);
     h[3] = h[11] = (uint8_t)body;
-    h[5] = cookie != NULL; /* message_seq */
+    h[5] = cookie != NULL ? (uint8_t)cookie_msg_seq : 0; /* message_seq */
     b[0] = (uint8_t)(version >> 8), b[1] = (uint8_t)version;
     for (int i = 0; i < 32; i++)
         b[2 + i] = (uint8_t)(i * 37 + 11);
@@ -1456,12 +1461,34 @@ static void check_side(FILE *out, const struct scenario *sc, const char *side, i
         fprintf(out, "%s | %s | %s\n", sc->name, side, code_name(got));
 }
 
+/* The ClientHello that answers a HelloVerifyRequest is message 1 (RFC 6347
+ * 4.2.2).  OpenSSL's server takes no other (it failed "verified
+ * ClientHello not accepted", with no alert), GnuTLS and wolfSSL answered
+ * message 0, 2 or 7: the hand-over rule refuses them with 40 on every
+ * flavour, and message 1 is served. */
+#define MSG_SEQ_TESTS (3 * 2 + 1)
+static void test_hello_message_seq(FILE *out)
+{
+    static const unsigned bad[] = {0, 2, 7};
+    char name[80];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cookie_msg_seq = bad[i];
+        snprintf(name, sizeof name, "verified ClientHello with message_seq %u", bad[i]);
+        refusal_scenario(out, name, server_psk_config(), 0xFEFD,
+                         WITH_EXTS(PSK_BOTH, P256, POINTS), 40);
+    }
+    cookie_msg_seq = 1;
+    choice_scenario(out, "verified ClientHello with message_seq 1", server_psk_config(),
+                    WITH_EXTS(PSK_BOTH, P256, POINTS), 0xCCAC);
+}
+
 int main(void)
 {
     /* The memory link's timers on the virtual clock: a loaded machine
      * cannot make a retransmission fire early (vclock.h). */
     vclock_start();
-    int planned = 2 + ALERT_TESTS + UNUSUAL_TESTS + CERT_TESTS + DTLS10_HELLO_TESTS;
+    int planned =
+        2 + ALERT_TESTS + UNUSUAL_TESTS + CERT_TESTS + DTLS10_HELLO_TESTS + MSG_SEQ_TESTS;
     for (size_t i = 0; i < N_SCENARIOS; i++)
         planned += (table[i].want.client != NA) + (table[i].want.server != NA);
     tap_plan(planned);
@@ -1478,6 +1505,7 @@ int main(void)
     test_cert_refusals(out);
     test_unusual_hellos(out);
     test_dtls10_server_hello(out);
+    test_hello_message_seq(out);
     /* Timeouts of 20, 40, ... 640 ms: the budget ends at the sixth expiry,
      * never sooner.  The backend may fold a late retransmission into the
      * next one on a slow run (valgrind), so the count is an upper bound. */
