@@ -526,7 +526,7 @@ static bool record_authentic(WOLFSSL *ssl, const uint8_t *p, size_t n)
 static bool record_authentic(WOLFSSL *ssl, const uint8_t *p, size_t n)
 {
     (void)ssl, (void)p, (void)n;
-    return true; /* no keys: dropped unanswered (send_sealed_alert) */
+    return true; /* no keys: dropped unanswered (refuse_renegotiation) */
 }
 #endif
 
@@ -579,6 +579,7 @@ static void send_sealed_alert(WOLFSSL *ssl, anydtls_session *s, const uint8_t *p
 
 /* The warning for a renegotiating ClientHello the receive path kept from
  * wolfSSL; called outside wolfSSL's own calls. */
+#ifdef ATOMIC_USER
 static void refuse_renegotiation(anydtls_session *s)
 {
     struct wolf_session *ws = WSES(s);
@@ -596,6 +597,18 @@ static void refuse_renegotiation(anydtls_session *s)
     (void)wolfSSL_write(ws->ssl, sacrifice, sizeof sacrifice);
     ws->sealing_alert = false;
 }
+#else
+/* A wolfSSL without ATOMIC_USER (upstream's default configure; configure
+ * says which in its summary) gives no record keys to seal the warning
+ * with: the renegotiating ClientHello, kept from wolfSSL by the receive
+ * path (which would end the session), is dropped unanswered, nothing is
+ * written, and the session goes on.  The peer's renegotiation then times
+ * out on its side. */
+static void refuse_renegotiation(anydtls_session *s)
+{
+    WSES(s)->reneg_pending = false;
+}
+#endif
 
 /* The next datagram into ws->rx: its length, or an anydtls code.  After
  * the handshake, the peer's retransmissions of its last flight are

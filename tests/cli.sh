@@ -8,7 +8,8 @@
 #   - 300000 bytes piped through the client arrive complete at the server
 #     (and back, with --echo): nothing the program accepted is dropped;
 #   - a server's --echo sends a record larger than its own payload (a peer
-#     with a larger MTU) back in pieces; a 6 KB ClientHello is answered;
+#     with a larger MTU) back in pieces; a 6 KB ClientHello is answered,
+#     and verified ClientHellos of 2^14 and 2^14 - 1 bytes (the largest);
 #   - retransmissions of a verified ClientHello whose session failed make
 #     no new session; a peer flooding its ClientHello mid-handshake does
 #     not hold the server past its retransmission budget;
@@ -36,7 +37,7 @@ cleanup() {
 trap cleanup EXIT
 
 set -- $BACKENDS
-per_flavour=47
+per_flavour=51
 echo "1..$(($# * per_flavour))"
 n=0
 pass() { n=$((n + 1)); echo "ok $n - $*"; }
@@ -123,6 +124,40 @@ big=
 for c in $BACKENDS; do
     if mtu_settable "$c"; then big=$c; break; fi
 done
+
+# An `openssl s_client` ClientHello made large by ALPN: COUNT protocols of
+# LEN bytes, and one of LAST bytes when LAST > 0 (s_client's verified
+# ClientHello is 230 bytes plus the ALPN list: 63 of 255 and one of 25
+# make its record body 16384 bytes).  Two checks: the HelloVerifyRequest
+# comes back; the verified ClientHello's record body is WANT bytes (hex,
+# when given), its handshake completes and data flows.
+big_hello() { # flavour what count len last want
+    if ! command -v openssl >/dev/null || ! start_server "$1" --once --echo \
+        --cert "$pki/server.pem" --key "$pki/server.key"; then
+        stop_server
+        skip "no openssl program, or the server did not start" "[$fl] $2 ClientHello"
+        skip "no openssl program, or the server did not start" "[$fl] $2 ClientHello handshake"
+        return
+    fi
+    alpn=$(for i in $(seq "$3"); do printf "p%03d%0$(($4 - 4))d," "$i" 0; done)
+    [ "$5" -gt 0 ] && alpn="${alpn}q$(printf "%0$(($5 - 1))d" 0)"
+    (sleep 1; printf big-hello; sleep 2) | timeout 10 openssl s_client -dtls1_2 -msg -mtu 18432 \
+        -connect "127.0.0.1:$port" -alpn "${alpn%,}" -CAfile "$pki/ca.pem" \
+        >"$tmp/sclient.out" 2>&1
+    answered=$(grep -c '^<<< ' "$tmp/sclient.out")
+    hvr=$(grep -c '^<<< .*length 002f\]' "$tmp/sclient.out")
+    done_hs=$(grep -c 'Cipher is ECDHE' "$tmp/sclient.out")
+    sent=$(sed -n 's/^>>> .*content_type=22) \[length \(....\)\]$/\1/p' "$tmp/sclient.out" | sed -n 2p)
+    wait_server
+    check '[ "$hvr" -ge 1 ]' \
+        "[$fl] a $2 ClientHello gets its HelloVerifyRequest ($answered datagrams back)"
+    if [ "$done_hs" -ge 1 ] && grep -q big-hello "$tmp/server.out" &&
+        { [ -z "$6" ] || [ "$sent" = "$6" ]; }; then
+        pass "[$fl] the $2 ClientHello's handshake completes (verified ClientHello record: 0x$sent bytes)"
+    else
+        fail "[$fl] the $2 ClientHello's handshake completes (verified ClientHello record: 0x$sent bytes)"
+    fi
+}
 
 for f in $BACKENDS; do
     fl=$(flavour "$f")
@@ -269,30 +304,14 @@ for f in $BACKENDS; do
         fail "[$fl] --echo of a 3000-byte record: server did not start"
     fi
 
-    # ---- a 6 KB ClientHello is answered (item 20) ----
-    if command -v openssl >/dev/null && start_server "$f" --once --echo \
-        --cert "$pki/server.pem" --key "$pki/server.key"; then
-        alpn=$(for i in $(seq 30); do printf 'p%03d%0200d,' "$i" 0; done)
-        (sleep 1; printf big-hello; sleep 2) | timeout 10 openssl s_client -dtls1_2 -msg \
-            -connect "127.0.0.1:$port" -alpn "${alpn%,}" -CAfile "$pki/ca.pem" \
-            >"$tmp/sclient.out" 2>&1
-        answered=$(grep -c '^<<< ' "$tmp/sclient.out")
-        hvr=$(grep -c '^<<< .*length 002f\]' "$tmp/sclient.out")
-        done_hs=$(grep -c 'Cipher is ECDHE' "$tmp/sclient.out")
-        sent=$(sed -n 's/^>>> .*content_type=22) \[length \(....\)\]$/\1/p' "$tmp/sclient.out" | head -n 1)
-        wait_server
-        check '[ "$hvr" -ge 1 ]' \
-            "[$fl] a ClientHello of 0x$sent bytes gets its HelloVerifyRequest ($answered datagrams back)"
-        if [ "$done_hs" -ge 1 ] && grep -q big-hello "$tmp/server.out"; then
-            pass "[$fl] the 6 KB ClientHello's handshake completes"
-        else
-            n=$((n + 1)); echo "not ok $n - [$fl] the 6 KB ClientHello's handshake completes"
-        fi
-    else
-        stop_server
-        skip "no openssl program, or the server did not start" "[$fl] 6 KB ClientHello"
-        skip "no openssl program, or the server did not start" "[$fl] 6 KB ClientHello handshake"
-    fi
+    # ---- large ClientHellos are answered (item 20, issue 12) ----
+    # 6 KB, and a verified ClientHello at the largest a peer may send: a
+    # record of 2^14 bytes (RFC 6347 4.1; the datagram of 16397 bytes is
+    # within ANYDTLS_MTU_MAX, the record limit binds first), and one byte
+    # under it.  s_client at -mtu 18432 sends it in one record.
+    big_hello "$f" "6 KB" 30 204 0 ""
+    big_hello "$f" "2^14-byte" 63 255 25 4000
+    big_hello "$f" "2^14 - 1-byte" 63 255 24 3fff
 
     # ---- retransmitted verified ClientHello of a failed session (item 4) ----
     # A PSK server with a short retransmission budget; the client sends its

@@ -137,12 +137,27 @@ client_keeps() { # flavour n
     fi
 }
 
+# Flavours whose server drops a renegotiating ClientHello unanswered
+# instead of refusing it (configure sets RENEG_DROPPED: a wolfSSL without
+# ATOMIC_USER gives the driver no keys to seal the warning with); their
+# two server checks skip, saying so.  Every other flavour runs them.
+dropped() { case " ${RENEG_DROPPED:-} " in *" $1 "*) return 0 ;; esac; return 1; }
+dropped_why="configure: this flavour's wolfSSL has no ATOMIC_USER, its server drops a renegotiating ClientHello unanswered (doc/architecture.md 9.5)"
+
 for f in $BACKENDS; do
     if [ $openssl_missing = no ]; then
-        server_refuses "$f"
+        if dropped "$f"; then
+            skip "$dropped_why" "[$(flavour "$f")] server refuses renegotiation"
+        else
+            server_refuses "$f"
+        fi
         client_refuses "$f"
     fi
-    if [ -x ./tests/reneg-peer ]; then
+    if [ -x ./tests/reneg-peer ] && dropped "$f"; then
+        skip "$dropped_why" "[$(flavour "$f")] server: two renegotiating ClientHellos refused, the session kept"
+        client_keeps "$f" 1
+        client_keeps "$f" 2
+    elif [ -x ./tests/reneg-peer ]; then
         server_keeps "$f"
         client_keeps "$f" 1
         client_keeps "$f" 2

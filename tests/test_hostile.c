@@ -1222,7 +1222,7 @@ static void test_foreign_cookies(void)
 /* extensions                                                           */
 /* ------------------------------------------------------------------ */
 
-#define BIG_TESTS 3
+#define BIG_TESTS 6
 #define REFLECT_TESTS 9
 #define BARE_TESTS 2
 
@@ -1281,34 +1281,39 @@ static size_t coalesce(anydtls_transport *from, anydtls_transport *to, size_t ca
     return len > largest ? len : largest;
 }
 
-/* A chain of the leaf and three RSA intermediates (tests/mkpki.sh): a
- * flight of about 4 KB from every flavour. */
-static void set_long_chain(anydtls_config *cfg, const char *who)
+/* A chain of the leaf and three RSA intermediates (tests/mkpki.sh):
+ * "deep-server" and "deep-client", a flight of about 4 KB from every
+ * flavour; "wide-client", a leaf with 440 names, a Certificate message
+ * of about 14 KB. */
+static void set_long_chain(anydtls_config *cfg, const char *leaf)
 {
     char chain[64], key[64];
-    snprintf(chain, sizeof chain, "deep-%s-chain.pem", who);
-    snprintf(key, sizeof key, "deep-%s.key", who);
+    snprintf(chain, sizeof chain, "%s-chain.pem", leaf);
+    snprintf(key, sizeof key, "%s.key", leaf);
     CHECK(anydtls_config_set_cert_file(cfg, pki(chain), pki(key)));
 }
 
-/* A handshake with client certificates as a peer at an MTU of 4000 sends
- * it: each flight joined into datagrams of up to 4000 bytes (the
+/* A handshake with client certificates as a peer at an MTU of `cap`
+ * sends it: each flight joined into datagrams of up to cap bytes (the
  * certificate flights are larger than 1400).  wolfSSL 5.5 read 1400 bytes
- * of a datagram and dropped it, 5.7 read MTU + 500. */
-static void test_big_datagrams(void)
+ * of a datagram and dropped it, 5.7 read MTU + 500.  Run at 4000 and at
+ * the largest MTU the API accepts (ANYDTLS_MTU_MAX), where a flight goes
+ * in one datagram: with the wide client certificate, the client's is a
+ * record of about 14.5 KB. */
+static void test_big_datagrams(size_t cap, const char *client_leaf, size_t over)
 {
     anydtls_config *c = client_cert_config("ca.pem", "localhost");
     anydtls_config *sv;
     CHECK(anydtls_config_new(&sv, ANYDTLS_SERVER));
     fast_timers(sv);
-    set_long_chain(sv, "server");
-    set_long_chain(c, "client");
+    set_long_chain(sv, "deep-server");
+    set_long_chain(c, client_leaf);
     CHECK(anydtls_config_set_ca_file(sv, pki("ca.pem")));
-    /* The server at the default MTU (1400): what a peer at 4000 sends
+    /* The server at the default MTU (1400): what a peer at cap sends
      * must be read whatever our own MTU is.  A client that can be set to
-     * 4000 sends records that long too. */
+     * cap sends records that long too. */
     if (HAS_CAP(ANYDTLS_CAP_MTU))
-        CHECK(anydtls_config_set_mtu(c, 4000));
+        CHECK(anydtls_config_set_mtu(c, (unsigned)cap));
     struct link l;
     link_init(&l, c, sv, false);
     size_t largest[2] = {0, 0}, record[2] = {0, 0};
@@ -1318,8 +1323,8 @@ static void test_big_datagrams(void)
             l.crc = anydtls_handshake(l.c);
         if (pending(l.src))
             l.src = anydtls_handshake(l.s);
-        size_t a = coalesce(l.ct, l.st, 4000, &record[0]);
-        size_t b = coalesce(l.st, l.ct, 4000, &record[1]);
+        size_t a = coalesce(l.ct, l.st, cap, &record[0]);
+        size_t b = coalesce(l.st, l.ct, cap, &record[1]);
         largest[0] = a > largest[0] ? a : largest[0];
         largest[1] = b > largest[1] ? b : largest[1];
         if (a + b > 0)
@@ -1338,18 +1343,19 @@ static void test_big_datagrams(void)
                     *rcs[i] = rc;
             }
     }
-    table("client certificates, flights in 4000-byte datagrams", "during", "both",
-          code_name(l.src));
+    char what[80];
+    snprintf(what, sizeof what, "client certificates, flights in %zu-byte datagrams", cap);
+    table(what, "during", "both", code_name(l.src));
     ok(l.crc == ANYDTLS_OK && l.src == ANYDTLS_OK,
-       "4000-byte datagrams, client certificate: both established (client %s, server %s)",
+       "%zu-byte datagrams, client certificate: both established (client %s, server %s)", cap,
        code_name(l.crc), code_name(l.src));
-    ok(largest[0] > 1400 && largest[1] > 1400 && record[0] > 1400 && record[1] > 1400,
-       "4000-byte datagrams: the flights went in datagrams (%zu, %zu) and records (%zu, %zu) "
-       "over 1400 bytes",
-       largest[0], largest[1], record[0], record[1]);
+    ok(largest[0] > over && largest[1] > 1400 && record[0] > over && record[1] > 1400,
+       "%zu-byte datagrams: the flights went in datagrams (%zu, %zu) and records (%zu, %zu) "
+       "over 1400 bytes, the client's over %zu",
+       cap, largest[0], largest[1], record[0], record[1], over);
     ok(l.crc == ANYDTLS_OK && l.src == ANYDTLS_OK && link_transfer(&l, true, "big one") &&
            link_transfer(&l, false, "and back"),
-       "4000-byte datagrams: data flows both ways");
+       "%zu-byte datagrams: data flows both ways", cap);
     link_free(&l);
     anydtls_config_free(c);
     anydtls_config_free(sv);
@@ -1654,7 +1660,8 @@ int main(void)
         test_foreign_cookies();
     }
     if (issue12) {
-        test_big_datagrams();
+        test_big_datagrams(4000, "deep-client", 1400);
+        test_big_datagrams(ANYDTLS_MTU_MAX, "wide-client", 14000);
         test_reflection();
         test_resend_rate();
         if (hello_len == 0)
