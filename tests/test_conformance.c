@@ -401,6 +401,10 @@ static const char *alert_name(int alert)
         return "none";
     case 40:
         return "handshake_failure(40)";
+    case 47:
+        return "illegal_parameter(47)";
+    case 50:
+        return "decode_error(50)";
     case 70:
         return "protocol_version(70)";
     default:
@@ -497,8 +501,8 @@ static void cert_client_psk_server(FILE *out)
 #define SNI5(type, a, b, c, d, e) 0x00, 0x00, 0x00, 0x0a, 0x00, 0x08, type, 0x00, 0x05, a, b, c, d, e
 #define P256 GROUPS1(0x17)
 
-#define UNUSUAL_REFUSALS (9 + 38)
-#define UNUSUAL_CHOICES (7 + 15)
+#define UNUSUAL_REFUSALS (9 + 38 + 13)
+#define UNUSUAL_CHOICES (7 + 15 + 6)
 #define UNUSUAL_TESTS (2 * UNUSUAL_REFUSALS + UNUSUAL_CHOICES + 1)
 
 static anydtls_config *server_rsa(void)
@@ -686,6 +690,60 @@ static void test_hello_fields(FILE *out)
                     WITH_EXTS(ECDSA_ALL, P256, POINTS, 0, 13, 0, 4, 0, 2, 4, 3), 0xC02B);
 }
 
+/* application_layer_protocol_negotiation and max_fragment_length
+ * (issue 12, outside attack): a malformed ALPN (RFC 7301 3.1) or a
+ * max_fragment_length other than one byte 1..4 (RFC 6066 4), which
+ * OpenSSL, GnuTLS and wolfSSL answered with 50, nothing, 40 and 47, 40,
+ * 47, the hand-over rule refuses with 40 (70 for DTLS 1.0) like every
+ * refusal; a well-formed ALPN and the legal lengths are served. */
+#define ALPN_H2 0x00, 0x10, 0x00, 0x05, 0x00, 0x03, 0x02, 'h', '2'
+#define MFL(v) 0x00, 0x01, 0x00, 0x01, (v)
+static void test_alpn_mfl(FILE *out)
+{
+    refusal_scenario(out, "ALPN with an empty body", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, POINTS, 0, 16, 0, 0), 40);
+    refusal_scenario(out, "ALPN with an empty list", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, POINTS, 0, 16, 0, 2, 0, 0), 40);
+    refusal_scenario(out, "ALPN list longer than the extension", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, POINTS, 0, 16, 0, 5, 0, 4, 2, 'h', '2'), 40);
+    refusal_scenario(out, "ALPN list shorter than the extension", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, POINTS, 0, 16, 0, 6, 0, 3, 2, 'h', '2', 0), 40);
+    refusal_scenario(out, "ALPN with an empty name", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, POINTS, 0, 16, 0, 6, 0, 4, 2, 'h', '2', 0), 40);
+    refusal_scenario(out, "ALPN name longer than the list", server_ecdsa(), 0xFEFD,
+                     WITH_EXTS(ECDSA_ALL, P256, POINTS, SIGALGS, 0, 16, 0, 5, 0, 3, 3, 'h', '2'),
+                     40);
+    refusal_scenario(out, "DTLS 1.0 ClientHello with an empty ALPN list", server_psk_config(),
+                     0xFEFF, WITH_EXTS(DTLS10_SUITES, P256, POINTS, 0, 16, 0, 2, 0, 0), 70);
+    refusal_scenario(out, "max_fragment_length 0", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, POINTS, MFL(0)), 40);
+    refusal_scenario(out, "max_fragment_length 5", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, POINTS, MFL(5)), 40);
+    refusal_scenario(out, "ECDSA server: max_fragment_length 9", server_ecdsa(), 0xFEFD,
+                     WITH_EXTS(ECDSA_ALL, P256, POINTS, SIGALGS, MFL(9)), 40);
+    refusal_scenario(out, "max_fragment_length with an empty body", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, POINTS, 0, 1, 0, 0), 40);
+    refusal_scenario(out, "max_fragment_length of two bytes", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, POINTS, 0, 1, 0, 2, 1, 1), 40);
+    refusal_scenario(out, "DTLS 1.0 ClientHello with max_fragment_length 5", server_psk_config(),
+                     0xFEFF, WITH_EXTS(DTLS10_SUITES, P256, POINTS, MFL(5)), 70);
+
+    choice_scenario(out, "ALPN h2: ECDHE-PSK", server_psk_config(),
+                    WITH_EXTS(PSK_BOTH, P256, POINTS, ALPN_H2), 0xCCAC);
+    choice_scenario(out, "ECDSA server, ALPN h2 and http/1.1: ECDHE-ECDSA", server_ecdsa(),
+                    WITH_EXTS(ECDSA_ALL, P256, POINTS, SIGALGS, 0, 16, 0, 14, 0, 12, 2, 'h', '2',
+                              8, 'h', 't', 't', 'p', '/', '1', '.', '1'),
+                    0xC02B);
+    choice_scenario(out, "max_fragment_length 1: ECDHE-PSK", server_psk_config(),
+                    WITH_EXTS(PSK_BOTH, P256, POINTS, MFL(1)), 0xCCAC);
+    choice_scenario(out, "max_fragment_length 2: ECDHE-PSK", server_psk_config(),
+                    WITH_EXTS(PSK_BOTH, P256, POINTS, MFL(2)), 0xCCAC);
+    choice_scenario(out, "max_fragment_length 3: ECDHE-PSK", server_psk_config(),
+                    WITH_EXTS(PSK_BOTH, P256, POINTS, MFL(3)), 0xCCAC);
+    choice_scenario(out, "ECDSA server, max_fragment_length 4: ECDHE-ECDSA", server_ecdsa(),
+                    WITH_EXTS(ECDSA_ALL, P256, POINTS, SIGALGS, MFL(4)), 0xC02B);
+}
+
 /* The refused ClientHellos, to the server config of an established
  * session: each is refused, and the session still carries data both ways. */
 static void refused_beside_a_session(FILE *out)
@@ -755,6 +813,7 @@ static void test_unusual_hellos(FILE *out)
     choice_scenario(out, "PSK and ECDSA server offered X25519 only: ECDHE-PSK", server_psk_ecdsa(),
                     WITH_EXTS(MIXED, GROUPS1(0x1d), POINTS, SIGALGS), 0xCCAC);
     test_hello_fields(out);
+    test_alpn_mfl(out);
     refused_beside_a_session(out);
 }
 
