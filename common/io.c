@@ -256,8 +256,8 @@ int anydtls_session_recv(anydtls_session *s, uint8_t *buf, size_t cap)
 {
     int rc = 0;
     if (s->first_dgram != NULL) {
-        /* The ClientHello verified, and nothing forged that may follow it
-         * in the same datagram. */
+        /* The ClientHello record verified, alone: the front kept nothing
+         * that followed it in the datagram (hello_record_len). */
         size_t n = s->first_len < cap ? s->first_len : cap;
         memcpy(buf, s->first_dgram, n);
         free(s->first_dgram);

@@ -219,8 +219,35 @@ static bool signature_algorithms_ok(struct anydtls_iov ext)
            (list.n & 1) == 0;
 }
 
-/* compression_methods, server_name and signature_algorithms, and whether
- * ec_point_formats parses: NULL when all hold, else why not. */
+/* application_layer_protocol_negotiation (RFC 7301 3.1): a non-empty
+ * list of non-empty names that fills the extension.  OpenSSL 3.0.19
+ * answers a malformed one with 50, GnuTLS 3.7.9 serves it, wolfSSL 5.5.4
+ * sends 40 but serves an empty name. */
+static bool alpn_ok(struct anydtls_iov ext)
+{
+    struct anydtls_reader r = {ext.p, ext.n}, list;
+    struct anydtls_iov names, name;
+    if (anydtls_take_vector(&r, 2, 2, 65535, &names) != 0 || r.left != 0)
+        return false;
+    list.p = names.p;
+    list.left = names.n;
+    while (list.left != 0)
+        if (anydtls_take_vector(&list, 1, 1, 255, &name) != 0)
+            return false;
+    return true;
+}
+
+/* max_fragment_length (RFC 6066 4): one byte, 1..4.  To another value
+ * OpenSSL 3.0.19 sends 47, GnuTLS 3.7.9 40, wolfSSL 5.5.4 47 (and serves
+ * 5); to a body of another length 50, none (served), 40. */
+static bool max_fragment_length_ok(struct anydtls_iov ext)
+{
+    return ext.n == 1 && ext.p[0] >= 1 && ext.p[0] <= 4;
+}
+
+/* compression_methods, server_name, signature_algorithms, ALPN and
+ * max_fragment_length, and whether ec_point_formats parses: NULL when all
+ * hold, else why not. */
 static const char *fields_refusal(const struct anydtls_hello *h)
 {
     struct anydtls_iov ext;
@@ -234,6 +261,11 @@ static const char *fields_refusal(const struct anydtls_hello *h)
     if (anydtls_ext_find(h->extensions, ANYDTLS_EXT_SIGNATURE_ALGORITHMS, &ext) &&
         !signature_algorithms_ok(ext))
         return "ClientHello with a malformed signature_algorithms";
+    if (anydtls_ext_find(h->extensions, ANYDTLS_EXT_ALPN, &ext) && !alpn_ok(ext))
+        return "ClientHello with a malformed application_layer_protocol_negotiation";
+    if (anydtls_ext_find(h->extensions, ANYDTLS_EXT_MAX_FRAGMENT_LENGTH, &ext) &&
+        !max_fragment_length_ok(ext))
+        return "ClientHello with an illegal max_fragment_length";
     return NULL;
 }
 

@@ -349,9 +349,30 @@ static int suite_in(const uint8_t *d, size_t len)
     return -1;
 }
 
+/* Records in the datagrams a server sent: ServerHellos and alerts. */
+struct answer {
+    int server_hellos;
+    int alerts;
+};
+
+static void count_records(struct answer *a, const uint8_t *d, size_t len)
+{
+    for (size_t at = 0; at + 13 <= len;) {
+        size_t rlen = ((size_t)d[at + 11] << 8) | d[at + 12];
+        if (at + 13 + rlen > len)
+            break;
+        a->server_hellos += d[at] == 22 && rlen > 0 && d[at + 13] == 2;
+        a->alerts += d[at] == 21;
+        at += 13 + rlen;
+    }
+}
+
 /* A hand-built ClientHello through the cookie exchange to a server
- * session of scfg: the session's code and the alert it answers with. */
-static struct refusal hello_on(anydtls_config *scfg, uint16_t version, struct offer o)
+ * session of scfg, the verified datagram carrying trailer after the
+ * ClientHello record: the session's code and the alert it answers with,
+ * and in a (when not NULL) what its datagrams held. */
+static struct refusal hello_trailed(anydtls_config *scfg, uint16_t version, struct offer o,
+                                    const uint8_t *trailer, size_t tlen, struct answer *a)
 {
     struct refusal r = {ANYDTLS_E_BACKEND, -1, -1};
     anydtls_transport *t;
@@ -369,6 +390,9 @@ static struct refusal hello_on(anydtls_config *scfg, uint16_t version, struct of
         goto done;
     }
     len = make_hello(d, version, o, reply + 28, reply[27]);
+    if (tlen > 0)
+        memcpy(d + len, trailer, tlen);
+    len += tlen;
     rc = anydtls_cookie_check(scfg, d, len, &peer, reply, sizeof reply, &rlen, &ps);
     if (rc != ANYDTLS_COOKIE_VERIFIED) {
         tap_diag("ClientHello: the cookie did not verify (%d)", rc);
@@ -382,6 +406,8 @@ static struct refusal hello_on(anydtls_config *scfg, uint16_t version, struct of
             r.alert = alert_in(d, (size_t)n);
         if (r.suite < 0)
             r.suite = suite_in(d, (size_t)n);
+        if (a != NULL)
+            count_records(a, d, (size_t)n);
     }
     if (r.code != ANYDTLS_E_HANDSHAKE && r.code != ANYDTLS_E_WANT_READ)
         tap_diag("ClientHello: server %s (%s)", code_name(r.code), anydtls_error_detail(s));
@@ -389,6 +415,12 @@ done:
     anydtls_session_free(s);
     anydtls_transport_free(t);
     return r;
+}
+
+/* The same with nothing after the ClientHello record. */
+static struct refusal hello_on(anydtls_config *scfg, uint16_t version, struct offer o)
+{
+    return hello_trailed(scfg, version, o, NULL, 0, NULL);
 }
 
 /* The same, and scfg freed. */
@@ -406,6 +438,10 @@ static const char *alert_name(int alert)
         return "none";
     case 40:
         return "handshake_failure(40)";
+    case 47:
+        return "illegal_parameter(47)";
+    case 50:
+        return "decode_error(50)";
     case 70:
         return "protocol_version(70)";
     default:
@@ -502,8 +538,8 @@ static void cert_client_psk_server(FILE *out)
 #define SNI5(type, a, b, c, d, e) 0x00, 0x00, 0x00, 0x0a, 0x00, 0x08, type, 0x00, 0x05, a, b, c, d, e
 #define P256 GROUPS1(0x17)
 
-#define UNUSUAL_REFUSALS (9 + 38)
-#define UNUSUAL_CHOICES (7 + 15)
+#define UNUSUAL_REFUSALS (9 + 38 + 13)
+#define UNUSUAL_CHOICES (7 + 15 + 6)
 #define UNUSUAL_TESTS (2 * UNUSUAL_REFUSALS + UNUSUAL_CHOICES + 1)
 
 static anydtls_config *server_rsa(void)
@@ -691,6 +727,97 @@ static void test_hello_fields(FILE *out)
                     WITH_EXTS(ECDSA_ALL, P256, POINTS, 0, 13, 0, 4, 0, 2, 4, 3), 0xC02B);
 }
 
+/* application_layer_protocol_negotiation and max_fragment_length
+ * (issue 12, outside attack): a malformed ALPN (RFC 7301 3.1) or a
+ * max_fragment_length other than one byte 1..4 (RFC 6066 4), which
+ * OpenSSL, GnuTLS and wolfSSL answered with 50, nothing, 40 and 47, 40,
+ * 47, the hand-over rule refuses with 40 (70 for DTLS 1.0) like every
+ * refusal; a well-formed ALPN and the legal lengths are served. */
+#define ALPN_H2 0x00, 0x10, 0x00, 0x05, 0x00, 0x03, 0x02, 'h', '2'
+#define MFL(v) 0x00, 0x01, 0x00, 0x01, (v)
+static void test_alpn_mfl(FILE *out)
+{
+    refusal_scenario(out, "ALPN with an empty body", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, POINTS, 0, 16, 0, 0), 40);
+    refusal_scenario(out, "ALPN with an empty list", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, POINTS, 0, 16, 0, 2, 0, 0), 40);
+    refusal_scenario(out, "ALPN list longer than the extension", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, POINTS, 0, 16, 0, 5, 0, 4, 2, 'h', '2'), 40);
+    refusal_scenario(out, "ALPN list shorter than the extension", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, POINTS, 0, 16, 0, 6, 0, 3, 2, 'h', '2', 0), 40);
+    refusal_scenario(out, "ALPN with an empty name", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, POINTS, 0, 16, 0, 6, 0, 4, 2, 'h', '2', 0), 40);
+    refusal_scenario(out, "ALPN name longer than the list", server_ecdsa(), 0xFEFD,
+                     WITH_EXTS(ECDSA_ALL, P256, POINTS, SIGALGS, 0, 16, 0, 5, 0, 3, 3, 'h', '2'),
+                     40);
+    refusal_scenario(out, "DTLS 1.0 ClientHello with an empty ALPN list", server_psk_config(),
+                     0xFEFF, WITH_EXTS(DTLS10_SUITES, P256, POINTS, 0, 16, 0, 2, 0, 0), 70);
+    refusal_scenario(out, "max_fragment_length 0", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, POINTS, MFL(0)), 40);
+    refusal_scenario(out, "max_fragment_length 5", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, POINTS, MFL(5)), 40);
+    refusal_scenario(out, "ECDSA server: max_fragment_length 9", server_ecdsa(), 0xFEFD,
+                     WITH_EXTS(ECDSA_ALL, P256, POINTS, SIGALGS, MFL(9)), 40);
+    refusal_scenario(out, "max_fragment_length with an empty body", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, POINTS, 0, 1, 0, 0), 40);
+    refusal_scenario(out, "max_fragment_length of two bytes", server_psk_config(), 0xFEFD,
+                     WITH_EXTS(PSK_BOTH, P256, POINTS, 0, 1, 0, 2, 1, 1), 40);
+    refusal_scenario(out, "DTLS 1.0 ClientHello with max_fragment_length 5", server_psk_config(),
+                     0xFEFF, WITH_EXTS(DTLS10_SUITES, P256, POINTS, MFL(5)), 70);
+
+    choice_scenario(out, "ALPN h2: ECDHE-PSK", server_psk_config(),
+                    WITH_EXTS(PSK_BOTH, P256, POINTS, ALPN_H2), 0xCCAC);
+    choice_scenario(out, "ECDSA server, ALPN h2 and http/1.1: ECDHE-ECDSA", server_ecdsa(),
+                    WITH_EXTS(ECDSA_ALL, P256, POINTS, SIGALGS, 0, 16, 0, 14, 0, 12, 2, 'h', '2',
+                              8, 'h', 't', 't', 'p', '/', '1', '.', '1'),
+                    0xC02B);
+    choice_scenario(out, "max_fragment_length 1: ECDHE-PSK", server_psk_config(),
+                    WITH_EXTS(PSK_BOTH, P256, POINTS, MFL(1)), 0xCCAC);
+    choice_scenario(out, "max_fragment_length 2: ECDHE-PSK", server_psk_config(),
+                    WITH_EXTS(PSK_BOTH, P256, POINTS, MFL(2)), 0xCCAC);
+    choice_scenario(out, "max_fragment_length 3: ECDHE-PSK", server_psk_config(),
+                    WITH_EXTS(PSK_BOTH, P256, POINTS, MFL(3)), 0xCCAC);
+    choice_scenario(out, "ECDSA server, max_fragment_length 4: ECDHE-ECDSA", server_ecdsa(),
+                    WITH_EXTS(ECDSA_ALL, P256, POINTS, SIGALGS, MFL(4)), 0xC02B);
+}
+
+/* Records after the ClientHello record in the datagram that verified
+ * (issue 12, outside attack): wolfSSL 5.5.4 answered a ChangeCipherSpec
+ * or a short ClientKeyExchange there with an extra alert, and trailing
+ * junk with its flight twice.  Only the ClientHello record is handed to
+ * the library (doc/architecture.md 6.4): every flavour answers with one
+ * ServerHello flight and no alert, and waits for the client. */
+#define TRAILER_TESTS 4
+static void trailer_scenario(FILE *out, const char *name, const uint8_t *trailer, size_t tlen)
+{
+    struct answer a = {0, 0};
+    struct refusal r = hello_trailed(server_psk_config(), 0xFEFD, WITH_EXTS(PSK_BOTH, P256, POINTS),
+                                     trailer, tlen, &a);
+    char got[64];
+    snprintf(got, sizeof got, "%d ServerHello, %d alerts", a.server_hellos, a.alerts);
+    if (!ok(r.code == ANYDTLS_E_WANT_READ && a.server_hellos == 1 && a.alerts == 0,
+            "%s: one ServerHello flight, no alert, the server waits", name))
+        tap_diag("got %s, server %s", got, code_name(r.code));
+    alert_row(out, name, "server", got);
+}
+
+static void test_hello_trailers(FILE *out)
+{
+    static const uint8_t ccs[] = {20, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1, 1};
+    static const uint8_t short_cke[] = {22, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 2, 0, 14,
+                                        16, 0, 0, 2, 0, 1, 0, 0, 0, 0, 0, 2, 0, 0};
+    static const uint8_t junk[] = {0xAB, 0xCD, 0xEF, 0x01, 0x23, 0x45, 0x67};
+    static const uint8_t half_record[] = {22, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 2, 0, 40, 16, 0};
+    trailer_scenario(out, "verified ClientHello datagram with a ChangeCipherSpec after it", ccs,
+                     sizeof ccs);
+    trailer_scenario(out, "verified ClientHello datagram with a short ClientKeyExchange after it",
+                     short_cke, sizeof short_cke);
+    trailer_scenario(out, "verified ClientHello datagram with 7 bytes of junk after it", junk,
+                     sizeof junk);
+    trailer_scenario(out, "verified ClientHello datagram with half a record after it",
+                     half_record, sizeof half_record);
+}
+
 /* The refused ClientHellos, to the server config of an established
  * session: each is refused, and the session still carries data both ways. */
 static void refused_beside_a_session(FILE *out)
@@ -760,6 +887,8 @@ static void test_unusual_hellos(FILE *out)
     choice_scenario(out, "PSK and ECDSA server offered X25519 only: ECDHE-PSK", server_psk_ecdsa(),
                     WITH_EXTS(MIXED, GROUPS1(0x1d), POINTS, SIGALGS), 0xCCAC);
     test_hello_fields(out);
+    test_alpn_mfl(out);
+    test_hello_trailers(out);
     refused_beside_a_session(out);
 }
 
@@ -1487,8 +1616,8 @@ int main(void)
     /* The memory link's timers on the virtual clock: a loaded machine
      * cannot make a retransmission fire early (vclock.h). */
     vclock_start();
-    int planned =
-        2 + ALERT_TESTS + UNUSUAL_TESTS + CERT_TESTS + DTLS10_HELLO_TESTS + MSG_SEQ_TESTS;
+    int planned = 2 + ALERT_TESTS + UNUSUAL_TESTS + TRAILER_TESTS + CERT_TESTS +
+                  DTLS10_HELLO_TESTS + MSG_SEQ_TESTS;
     for (size_t i = 0; i < N_SCENARIOS; i++)
         planned += (table[i].want.client != NA) + (table[i].want.server != NA);
     tap_plan(planned);
