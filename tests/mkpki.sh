@@ -19,8 +19,9 @@
 #                    ca, inter2-rsa, inter3-rsa), each chain file holding
 #                    the leaf and the intermediates: flights of ~4 KB
 #   wide-client-chain.pem/wide-client.key  as deep-client, but the leaf has
-#                    440 DNS names: a Certificate message of ~15 KB, a
-#                    flight as long as a record may carry
+#                    81 long DNS names (wolfSSL 5.7 takes at most 128,
+#                    WOLFSSL_MAX_ALT_NAMES): a Certificate message of
+#                    ~14 KB, a flight as long as a record may carry
 set -eu
 dir=$1
 OPENSSL=${OPENSSL:-openssl}
@@ -102,7 +103,8 @@ sub inter3-rsa inter2-rsa
 leaf deep-server inter3-rsa 30 localhost "DNS:localhost,IP:127.0.0.1,IP:::1"
 leaf deep-client inter3-rsa 30 "anydtls client" "DNS:client.example"
 wide=DNS:client.example
-for i in $(seq 440); do wide="$wide,DNS:h$i.wide.client.example"; done
+pad=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa # 58 letters
+for i in $(seq 80); do wide="$wide,DNS:h$i$pad.$pad.wide.client.example"; done
 leaf wide-client inter3-rsa 30 "anydtls client" "$wide"
 for l in deep-server deep-client wide-client; do
     cat "$l.pem" inter3-rsa.pem inter2-rsa.pem inter1-rsa.pem >"$l-chain.pem"

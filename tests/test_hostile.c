@@ -1283,7 +1283,7 @@ static size_t coalesce(anydtls_transport *from, anydtls_transport *to, size_t ca
 
 /* A chain of the leaf and three RSA intermediates (tests/mkpki.sh):
  * "deep-server" and "deep-client", a flight of about 4 KB from every
- * flavour; "wide-client", a leaf with 440 names, a Certificate message
+ * flavour; "wide-client", a leaf with 81 long names, a Certificate message
  * of about 14 KB. */
 static void set_long_chain(anydtls_config *cfg, const char *leaf)
 {
