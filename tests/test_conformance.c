@@ -1306,16 +1306,18 @@ static struct outcome expired_cookie(void)
 static const uint8_t hvr[] = {22, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12 + 3 + 4,
                               3, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 7, 0xFE, 0xFF, 4, 1, 2, 3, 4};
 
-static int plain_alert_before_hello(anydtls_config *ccfg, uint16_t version, int alert, bool verify)
+/* A new client session of ccfg sends its ClientHello (and, with verify,
+ * takes the HelloVerifyRequest and sends the second one); then the 15-byte
+ * plaintext alert record rec arrives.  The handshake's code, TIMEOUT when
+ * the client would wait its budget out; the session in *out. */
+static int early_alert_to(anydtls_config *ccfg, anydtls_transport *t, anydtls_session **out,
+                          const uint8_t rec[15], bool verify)
 {
-    anydtls_transport *t;
     anydtls_session *c;
     uint8_t d[4096];
-    const uint8_t rec[] = {21, version >> 8, version & 0xff, 0, 0, 0, 0, 0, 0, 0, verify,
-                           0, 2, 2, (uint8_t)alert};
     fast_timers(ccfg);
-    CHECK(anydtls_transport_new_memory(&t, 0));
     CHECK(anydtls_session_new(&c, ccfg, t));
+    *out = c;
     int rc = anydtls_handshake(c);
     while (anydtls_memory_pop(t, d, sizeof d) > 0)
         ;
@@ -1326,16 +1328,25 @@ static int plain_alert_before_hello(anydtls_config *ccfg, uint16_t version, int 
         while ((n = anydtls_memory_pop(t, d, sizeof d)) > 0)
             sent = n;
         if (rc == ANYDTLS_E_WANT_READ && sent == 0) {
-            tap_diag("alert %d: no second ClientHello after the HelloVerifyRequest", alert);
-            rc = ANYDTLS_E_BACKEND;
+            tap_diag("alert %d: no second ClientHello after the HelloVerifyRequest", rec[14]);
+            return ANYDTLS_E_BACKEND;
         }
     }
     if (rc == ANYDTLS_E_WANT_READ) {
-        CHECK(anydtls_memory_push(t, rec, sizeof rec));
+        CHECK(anydtls_memory_push(t, rec, 15));
         rc = anydtls_handshake(c);
     }
-    if (rc == ANYDTLS_E_WANT_READ)
-        rc = ANYDTLS_E_TIMEOUT; /* it did not read the alert: it would wait */
+    return rc == ANYDTLS_E_WANT_READ ? ANYDTLS_E_TIMEOUT : rc;
+}
+
+static int plain_alert_before_hello(anydtls_config *ccfg, uint16_t version, int alert, bool verify)
+{
+    anydtls_transport *t;
+    anydtls_session *c;
+    const uint8_t rec[] = {21, version >> 8, version & 0xff, 0, 0, 0, 0, 0, 0, 0, verify,
+                           0, 2, 2, (uint8_t)alert};
+    CHECK(anydtls_transport_new_memory(&t, 0));
+    int rc = early_alert_to(ccfg, t, &c, rec, verify);
     if (rc != ANYDTLS_E_TIMEOUT && anydtls_alert(c) != alert) {
         tap_diag("alert %d: the client failed with %s but reports alert %d", alert,
                  code_name(rc), anydtls_alert(c));
@@ -1386,20 +1397,9 @@ static struct outcome close_notify_before_hello(void)
     anydtls_config *ccfg = client_cert_config("ca.pem", "localhost");
     anydtls_transport *t;
     anydtls_session *c;
-    uint8_t d[4096];
     static const uint8_t rec[] = {21, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0};
-    fast_timers(ccfg);
     CHECK(anydtls_transport_new_memory(&t, 0));
-    CHECK(anydtls_session_new(&c, ccfg, t));
-    int rc = anydtls_handshake(c);
-    while (anydtls_memory_pop(t, d, sizeof d) > 0)
-        ;
-    if (rc == ANYDTLS_E_WANT_READ) {
-        CHECK(anydtls_memory_push(t, rec, sizeof rec));
-        rc = anydtls_handshake(c);
-    }
-    if (rc == ANYDTLS_E_WANT_READ)
-        rc = ANYDTLS_E_TIMEOUT; /* ignored: it would wait out its budget */
+    int rc = early_alert_to(ccfg, t, &c, rec, false);
     if (rc == ANYDTLS_E_HANDSHAKE && anydtls_handshake(c) != ANYDTLS_E_HANDSHAKE)
         rc = ANYDTLS_E_BACKEND; /* the failure must stick */
     anydtls_session_free(c);
