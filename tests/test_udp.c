@@ -106,6 +106,38 @@ static int recv_one(anydtls_session *s, int fd, uint8_t *buf, size_t cap)
     return ANYDTLS_E_WANT_READ;
 }
 
+/* The client of p on its socket, connected to the server at ss. */
+static void client_on(struct udp_pair *p, anydtls_config *ccfg, const struct sockaddr_storage *ss,
+                      socklen_t len)
+{
+    if (connect(p->cfd, (const struct sockaddr *)ss, len) != 0)
+        tap_diag("connect: %s", strerror(errno));
+    CHECK(anydtls_transport_new_udp(&p->ct, p->cfd));
+    CHECK(anydtls_session_new(&p->c, ccfg, p->ct));
+}
+
+/* Wait out s's retransmission timer and handle it: handle_timeout's code. */
+static int expire(anydtls_session *s)
+{
+    uint32_t ms = 0;
+    if (anydtls_get_timeout(s, &ms) == 1)
+        poll(NULL, 0, (int)ms + 5);
+    return anydtls_handle_timeout(s);
+}
+
+/* Everything of p, and the client's configuration. */
+static void pair_free(struct udp_pair *p, anydtls_config *ccfg)
+{
+    anydtls_session_free(p->c);
+    anydtls_session_free(p->s);
+    anydtls_transport_free(p->ct);
+    anydtls_transport_free(p->st);
+    close(p->cfd);
+    close(p->sfd);
+    anydtls_config_free(ccfg);
+    anydtls_config_free(p->scfg);
+}
+
 static void run(const char *host, anydtls_config *ccfg, anydtls_config *scfg, const char *what)
 {
     struct udp_pair p;
@@ -118,10 +150,7 @@ static void run(const char *host, anydtls_config *ccfg, anydtls_config *scfg, co
     p.cfd = udp_socket(host, &caddr);
     ok(p.sfd >= 0 && p.cfd >= 0, "%s: sockets bound on %s", what, host);
     CHECK(anydtls_addr_to_sockaddr(&p.saddr, &ss, &len));
-    if (connect(p.cfd, (struct sockaddr *)&ss, len) != 0)
-        tap_diag("connect: %s", strerror(errno));
-    CHECK(anydtls_transport_new_udp(&p.ct, p.cfd));
-    CHECK(anydtls_session_new(&p.c, ccfg, p.ct));
+    client_on(&p, ccfg, &ss, len);
     int crc = ANYDTLS_E_WANT_READ, src = ANYDTLS_E_WANT_READ;
     ok(drive(&p, &crc, &src), "%s: handshake over UDP", what);
     if (crc || src)
@@ -137,14 +166,7 @@ static void run(const char *host, anydtls_config *ccfg, anydtls_config *scfg, co
        "%s: server to client", what);
     is(p.s ? anydtls_shutdown(p.s) : -1, ANYDTLS_OK, "%s: server closes", what);
     is(recv_one(p.c, p.cfd, buf, sizeof buf), ANYDTLS_E_CLOSED, "%s: client sees CLOSED", what);
-    anydtls_session_free(p.c);
-    anydtls_session_free(p.s);
-    anydtls_transport_free(p.ct);
-    anydtls_transport_free(p.st);
-    close(p.cfd);
-    close(p.sfd);
-    anydtls_config_free(ccfg);
-    anydtls_config_free(scfg);
+    pair_free(&p, ccfg);
 }
 
 /* A port nobody listens on (bound, then closed). */
@@ -196,24 +218,14 @@ static void run_icmp(const char *host)
     is(anydtls_transport_errno(p.ct), ECONNREFUSED, "icmp %s: the error was seen and reported",
        host);
     ok(pend_icmp(p.cfd, host, &ss, len), "icmp %s: another one pending mid-handshake", host);
-    uint32_t ms = 0;
-    if (anydtls_get_timeout(p.c, &ms) == 1)
-        poll(NULL, 0, (int)ms + 5);
-    int h = anydtls_handle_timeout(p.c);
+    int h = expire(p.c);
     ok(h >= 0, "icmp %s: the retransmission's send is not fatal (%s)", host, code_name(h));
     int src = ANYDTLS_E_WANT_READ;
     crc = ANYDTLS_E_WANT_READ;
     bool done = drive(&p, &crc, &src);
     ok(done, "icmp %s: the handshake completes (client %s, server %s)", host, code_name(crc),
        code_name(src));
-    anydtls_session_free(p.c);
-    anydtls_session_free(p.s);
-    anydtls_transport_free(p.ct);
-    anydtls_transport_free(p.st);
-    close(p.cfd);
-    close(p.sfd);
-    anydtls_config_free(ccfg);
-    anydtls_config_free(p.scfg);
+    pair_free(&p, ccfg);
 }
 
 /* The server side: a pending ICMP error on the server's socket when it
@@ -240,10 +252,7 @@ static void run_icmp_server(const char *host)
     p.cfd = udp_socket(host, &caddr);
     CHECK(anydtls_addr_to_sockaddr(&p.saddr, &ss, &len));
     CHECK(anydtls_addr_to_sockaddr(&caddr, &cs, &clen));
-    if (connect(p.cfd, (struct sockaddr *)&ss, len) != 0)
-        tap_diag("connect: %s", strerror(errno));
-    CHECK(anydtls_transport_new_udp(&p.ct, p.cfd));
-    CHECK(anydtls_session_new(&p.c, ccfg, p.ct));
+    client_on(&p, ccfg, &ss, len);
     /* The cookie exchange, up to the server session (not yet run). */
     int crc = ANYDTLS_E_WANT_READ, src = ANYDTLS_E_WANT_READ;
     for (int round = 0; round < 200 && p.s == NULL; round++) {
@@ -262,10 +271,7 @@ static void run_icmp_server(const char *host)
            "icmp server %s: the error was seen and reported", host);
         ok(pend_icmp(p.sfd, host, &cs, clen),
            "icmp server %s: another one pending before the retransmission", host);
-        uint32_t ms = 0;
-        if (anydtls_get_timeout(p.s, &ms) == 1)
-            poll(NULL, 0, (int)ms + 5);
-        int h = anydtls_handle_timeout(p.s);
+        int h = expire(p.s);
         ok(h >= 0, "icmp server %s: retransmitting the flight is not fatal (%s)", host,
            code_name(h));
     } else {
@@ -278,14 +284,7 @@ static void run_icmp_server(const char *host)
     if (!done)
         tap_diag("client %s, server %s", anydtls_error_detail(p.c),
                  p.s != NULL ? anydtls_error_detail(p.s) : "(none)");
-    anydtls_session_free(p.c);
-    anydtls_session_free(p.s);
-    anydtls_transport_free(p.ct);
-    anydtls_transport_free(p.st);
-    close(p.cfd);
-    close(p.sfd);
-    anydtls_config_free(ccfg);
-    anydtls_config_free(p.scfg);
+    pair_free(&p, ccfg);
 }
 
 int main(void)
