@@ -437,39 +437,41 @@ static const char *pem_problem(const char *buf, size_t len, enum pem_want want, 
                             : "not PEM (no -----BEGIN CERTIFICATE----- line)";
 }
 
-/* What is wrong with path as a PEM file before it is opened, or NULL:
- * it must be a regular file (a FIFO would block the open, a device is
- * never PEM), not empty and not huge. */
-static const char *not_pem_file(const char *path)
+/* What is wrong with st as a PEM file's, or NULL: it must be a regular
+ * file (a FIFO would block the open, a device is never PEM), not empty
+ * and not huge. */
+static const char *not_pem_stat(const struct stat *st)
 {
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return strerror(errno);
-    if (S_ISDIR(st.st_mode))
+    if (S_ISDIR(st->st_mode))
         return "is a directory, not a PEM file";
-    if (!S_ISREG(st.st_mode))
+    if (!S_ISREG(st->st_mode))
         return "not a regular file";
-    if (st.st_size == 0)
+    if (st->st_size == 0)
         return "empty file";
-    if ((uintmax_t)st.st_size > PEM_FILE_MAX)
+    if ((uintmax_t)st->st_size > PEM_FILE_MAX)
         return "is larger than 16 MiB: not a PEM file";
     return NULL;
 }
 
+/* What is wrong with path as a PEM file before it is opened, or NULL. */
+static const char *not_pem_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) != 0 ? strerror(errno) : not_pem_stat(&st);
+}
+
 /* Read the file whole into buf (malloc'd, the caller wipes and frees
- * it); NULL, or what is wrong. */
+ * it); NULL, or what is wrong (checked again: the path may have been
+ * replaced since it was checked). */
 static const char *read_whole(FILE *f, char **buf, size_t *len)
 {
     struct stat st;
+    const char *why;
     *buf = NULL;
     if (fstat(fileno(f), &st) != 0)
         return strerror(errno);
-    if (!S_ISREG(st.st_mode))
-        return "not a regular file"; /* replaced since it was checked */
-    if (st.st_size == 0)
-        return "empty file";
-    if ((uintmax_t)st.st_size > PEM_FILE_MAX)
-        return "is larger than 16 MiB: not a PEM file";
+    if ((why = not_pem_stat(&st)) != NULL)
+        return why;
     if ((*buf = malloc((size_t)st.st_size)) == NULL)
         return strerror(ENOMEM);
     *len = fread(*buf, 1, (size_t)st.st_size, f);
