@@ -791,8 +791,10 @@ static void test_alpn_mfl(FILE *out)
 static void trailer_scenario(FILE *out, const char *name, const uint8_t *trailer, size_t tlen)
 {
     struct answer a = {0, 0};
-    struct refusal r = hello_trailed(server_psk_config(), 0xFEFD, WITH_EXTS(PSK_BOTH, P256, POINTS),
-                                     trailer, tlen, &a);
+    anydtls_config *scfg = server_psk_config();
+    struct refusal r =
+        hello_trailed(scfg, 0xFEFD, WITH_EXTS(PSK_BOTH, P256, POINTS), trailer, tlen, &a);
+    anydtls_config_free(scfg);
     char got[64];
     snprintf(got, sizeof got, "%d ServerHello, %d alerts", a.server_hellos, a.alerts);
     if (!ok(r.code == ANYDTLS_E_WANT_READ && a.server_hellos == 1 && a.alerts == 0,
